@@ -1,0 +1,51 @@
+"""The append-only audit trail: one hash chain per tenant; the database refuses UPDATE and DELETE."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yuqing.tenancy.managers import TenantManager
+from yuqing.tenancy.models import Tenant
+
+
+class AuditEvent(models.Model):
+    # PROTECT: a tenant with history cannot vanish, and the triggers refuse the cascade anyway.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("租户"))
+    sequence = models.PositiveBigIntegerField(_("序号"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=100, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=100, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("客户端 IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    previous_hash = models.CharField(_("上一条哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sequence"], name="audit_unique_sequence_per_tenant"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["tenant", "created_at"], name="audit_tenant_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"

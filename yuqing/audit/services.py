@@ -1,0 +1,84 @@
+"""Writing to the audit trail. Call inside the transaction of the change being recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from yuqing.audit.chain import GENESIS_HASH, event_hash, hashed_fields
+from yuqing.audit.models import AuditEvent
+from yuqing.tenancy.models import Tenant, User
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    return value
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{field: {"before": old, "after": new}} for the fields whose value differs."""
+    return {
+        field: {"before": _jsonable(before.get(field)), "after": _jsonable(after.get(field))}
+        for field in sorted(set(before) | set(after))
+        if _jsonable(before.get(field)) != _jsonable(after.get(field))
+    }
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEvent:
+    """Append one event to the tenant's chain.
+
+    The tenant row is locked so concurrent writers take sequence numbers one after another
+    (PostgreSQL; SQLite serialises writers anyway).
+    """
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    last = (
+        AuditEvent.objects.for_tenant(tenant).order_by("-sequence").values("sequence", "hash").first()
+    )
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+        object_repr = object_repr or str(target)[:200]
+    event = AuditEvent(
+        tenant=tenant,
+        sequence=(last["sequence"] + 1) if last else 1,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=(str(actor)[:150] if actor is not None and actor.is_authenticated else "system"),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        changes=_jsonable(changes or {}),
+        ip_address=ip_address or None,
+        # Microsecond precision survives both databases, so the hash recomputes exactly.
+        created_at=timezone.now(),
+        previous_hash=last["hash"] if last else GENESIS_HASH,
+    )
+    event.hash = event_hash(previous_hash=event.previous_hash, fields=hashed_fields(event))
+    event.save(force_insert=True)
+    return event

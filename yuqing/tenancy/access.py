@@ -1,0 +1,64 @@
+"""The view-side guards: a member of the current tenant, with the right role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from yuqing.tenancy.roles import Permission, require_permission
+
+
+def _no_tenant(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenancy/no_tenant.html", status=403)
+
+
+def member_required(permission: Permission = Permission.READ) -> Callable:
+    """Signed in, a member of the current tenant, and holding `permission` there."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.tenant is None:
+                return _no_tenant(request)
+            require_permission(request.membership, permission)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class TenantScopedMixin(LoginRequiredMixin):
+    """For class-based views: querysets come from the current tenant only, so others' objects 404."""
+
+    permission: Permission = Permission.READ
+    model: type[models.Model]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if request.tenant is None:
+            return _no_tenant(request)
+        try:
+            require_permission(request.membership, self.permission)
+        except PermissionDenied:
+            raise
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        return self.model.objects.for_tenant(self.request.tenant)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a proxy, set it to overwrite REMOTE_ADDR; we never trust X-Forwarded-For here.
+    return request.META.get("REMOTE_ADDR") or None
