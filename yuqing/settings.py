@@ -168,7 +168,8 @@ RQ_QUEUES = {
     for name, timeout in (("default", 300), ("scoring", 600), ("notify", 120), ("reports", 1800))
 }
 RQ = {"COMMIT_MODE": os.environ.get("RQ_COMMIT_MODE", "on_db_commit")}
-RQ_SHOW_ADMIN_LINK = True
+# The RQ dashboard spans every tenant: it lives at /admin/rq/ for superusers only, not in the admin index.
+RQ_SHOW_ADMIN_LINK = False
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "yuqing@localhost")

@@ -28,7 +28,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("yuqing.tenancy.urls")),
     path("audit/", include("yuqing.audit.urls")),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from yuqing.audit.services import audit_record
 from yuqing.tenancy.access import client_ip
@@ -75,6 +75,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
             base = related.objects.dangerously_all_tenants()
             kwargs["queryset"] = base if tenant is None else base.filter(tenant=tenant)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # Another tenant's object and a missing one answer alike: 404, not a hint in a redirect.
+        raise Http404
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))

@@ -1,0 +1,249 @@
+"""The tenant-isolation walk: every URL of the project, asked by a member of tenant B.
+
+The URL list comes from the resolver, so a new URL is covered without anyone remembering:
+a URL with parameters that this walk cannot fill in with one of tenant A's objects fails the
+test until a provider is added below. For each object URL, tenant B's admin (a staff user, not
+a superuser) must get 404 (or 403 on platform-only pages that no tenant member may use) for
+GET and POST, nothing may be written, and no page may show tenant A's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from yuqing.audit.models import AuditEvent
+from yuqing.audit.services import audit_record
+from yuqing.tenancy.managers import TenantManager
+from yuqing.tenancy.models import Membership, Role
+
+# Strings that exist only in tenant A's data: none may appear in a page served to tenant B.
+A_SECRETS = ("甲银行", "甲行专属舆情部", "甲行专员张三", "a-only-marker-7f3c")
+
+
+@dataclass
+class World:
+    tenant_a: object
+    tenant_b: object
+    department_a: object
+    membership_a: Membership
+    audit_event_a: AuditEvent
+    group: Group
+    client_b: Client
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None
+    route: str
+    params: tuple[str, ...]
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str | None = None) -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield Route(name, prefix + str(entry.pattern), tuple(entry.pattern.regex.groupindex))
+
+
+ALL_ROUTES = list(_walk(get_resolver().url_patterns))
+
+# Portal URLs with parameters: how to fill them with one of tenant A's objects.
+OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
+    "tenancy:member-edit": lambda w: {"pk": w.membership_a.pk},
+    "audit:event-detail": lambda w: {"pk": w.audit_event_a.pk},
+}
+
+# Platform pages that span all tenants: superusers only, anyone else gets 404.
+PLATFORM_NAMESPACES = ("django_rq:",)
+PLATFORM_PARAM_VALUES = {
+    "queue_index": 0,
+    "job_id": "some-job",
+    "result_id": "r1",
+    "key": "worker-1",
+    "scheduler_index": 0,
+    "connection_index": 0,
+    "scheduler_name": "cron",
+    "cron_job_name": "audit",
+    "token": "notatoken42",
+}
+
+# Patterns with no name that need no object: Django's own catch-alls and redirects.
+UNNAMED_ALLOWED = ("admin/(?P<url>.*)$", "^media/(?P<path>.*)$")
+
+
+def _admin_target(world: World, name: str) -> tuple[models.Model, bool] | None:
+    """For admin:<app>_<model>_<action>: tenant A's object of that model, and whether it is tenant-owned."""
+    if not name.startswith("admin:"):
+        return None
+    for model in apps.get_models():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if name.startswith(prefix) or (name == "admin:auth_user_password_change" and model is apps.get_model(
+            "tenancy", "User"
+        )):
+            return _object_of_a(world, model), isinstance(model._default_manager, TenantManager)
+    return None
+
+
+def _object_of_a(world: World, model: type[models.Model]) -> models.Model:
+    if isinstance(model._default_manager, TenantManager):
+        instance = model.objects.for_tenant(world.tenant_a).order_by("pk").first()
+        assert instance is not None, f"The walk's world has no {model.__name__} of tenant A: add one in world()."
+        return instance
+    known = {"Tenant": world.tenant_a, "User": world.membership_a.user, "Group": world.group}
+    if model.__name__ in known:
+        return known[model.__name__]
+    # Platform models (login attempts, ...): tenant members may not reach any row, real or not.
+    return model._base_manager.order_by("pk").first() or model(pk=10**6)
+
+
+def _row_counts() -> dict[str, int]:
+    counts = {}
+    for model in apps.get_models():
+        if model._meta.managed and not model._meta.proxy:
+            counts[model._meta.label] = model._base_manager.count()
+    counts.pop("sessions.Session", None)  # logging in as B writes its session, nothing else may change
+    counts.pop("axes.AccessLog", None)
+    return counts
+
+
+@pytest.fixture
+def world(tenant_a, tenant_b, admin_b) -> World:
+    department_a = DepartmentFactory(tenant=tenant_a, name="甲行专属舆情部")
+    membership_a = MembershipFactory(
+        tenant=tenant_a,
+        user=UserFactory(username="a_only_user", display_name="甲行专员张三"),
+        department=department_a,
+        role=Role.ADMIN,
+    )
+    event = audit_record(
+        tenant=tenant_a, actor=membership_a.user, action="test.marker", object_repr="a-only-marker-7f3c"
+    )
+    admin_b.user.is_staff = True
+    admin_b.user.save(update_fields=["is_staff"])
+    client_b = Client()
+    client_b.force_login(admin_b.user)
+    return World(tenant_a, tenant_b, department_a, membership_a, event, Group.objects.create(name="g"), client_b)
+
+
+def _assert_no_leak(response, url: str) -> None:
+    body = response.content.decode(errors="replace") if hasattr(response, "content") else ""
+    for secret in A_SECRETS:
+        assert secret not in body, f"{url} showed tenant A's data ({secret!r}) to tenant B"
+
+
+def test_every_url_with_parameters_is_known_to_the_walk():
+    unknown = []
+    for route in ALL_ROUTES:
+        if not route.params:
+            continue
+        if route.name is None:
+            if route.route not in UNNAMED_ALLOWED and not route.route.endswith("<path:object_id>/"):
+                unknown.append(route.route)
+        elif route.name in OBJECT_URLS or route.name.startswith(PLATFORM_NAMESPACES):
+            continue
+        elif route.name.startswith("admin:"):
+            if route.name not in ("admin:view_on_site", "admin:app_list") and not any(
+                route.name.startswith(f"admin:{m._meta.app_label}_{m._meta.model_name}_") for m in apps.get_models()
+            ) and route.name != "admin:auth_user_password_change":
+                unknown.append(route.name)
+        else:
+            unknown.append(route.name)
+    assert not unknown, f"The isolation walk cannot fill in these URLs; add a provider to OBJECT_URLS: {unknown}"
+
+
+def test_tenant_b_gets_404_for_every_portal_object_url_of_tenant_a(world):
+    for route in ALL_ROUTES:
+        if route.name not in OBJECT_URLS:
+            continue
+        url = reverse(route.name, kwargs=OBJECT_URLS[route.name](world))
+        before = _row_counts()
+        for method in ("get", "post"):
+            response = getattr(world.client_b, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+            _assert_no_leak(response, url)
+        assert _row_counts() == before, f"{url} wrote something for tenant B"
+
+
+def test_tenant_b_gets_404_in_the_admin_for_tenant_a_objects(world):
+    checked = 0
+    for route in ALL_ROUTES:
+        if route.name is None or not route.params or not route.name.startswith("admin:"):
+            continue
+        if route.name.startswith("admin:django_rq_"):
+            continue  # the django-rq admin is not registered; see the platform test
+        target = _admin_target(world, route.name)
+        if target is None:
+            continue
+        instance, tenant_owned = target
+        kwargs = {param: instance.pk for param in route.params}
+        url = reverse(route.name, kwargs=kwargs)
+        before = _row_counts()
+        for method in ("get", "post"):
+            response = getattr(world.client_b, method)(url)
+            if tenant_owned:
+                assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+            else:
+                # Platform models: refused, or Django's "no such object" bounce to the admin index.
+                assert response.status_code in (403, 404) or response.get("Location") == "/admin/", (
+                    f"{method.upper()} {url} answered {response.status_code}"
+                )
+            _assert_no_leak(response, url)
+        assert _row_counts() == before, f"{url} wrote something for tenant B"
+        checked += 1
+    assert checked >= 20
+
+
+def test_platform_pages_are_404_for_tenant_members(world):
+    for route in ALL_ROUTES:
+        if route.name is None or not route.name.startswith(PLATFORM_NAMESPACES):
+            continue
+        url = reverse(route.name, kwargs={param: PLATFORM_PARAM_VALUES[param] for param in route.params})
+        for method in ("get", "post"):
+            response = getattr(world.client_b, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+
+
+def test_pages_without_parameters_never_show_tenant_a_data_to_tenant_b(world):
+    for route in ALL_ROUTES:
+        if route.params or route.name is None or route.name.startswith(PLATFORM_NAMESPACES):
+            continue
+        if route.name in ("logout", "admin:logout", "set_language"):
+            continue  # they end the session or only set a cookie
+        url = reverse(route.name)
+        response = world.client_b.get(url)
+        assert response.status_code < 500, f"GET {url} answered {response.status_code}"
+        _assert_no_leak(response, url)
+
+
+def test_the_admin_lists_only_the_members_own_tenant(world):
+    response = world.client_b.get(reverse("admin:tenancy_department_changelist"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "甲行专属舆情部" not in body
+    assert "公关部" in body
+
+
+def test_a_superuser_sees_every_tenant_in_the_admin_and_the_queues(world, admin_client, rq_queues):
+    response = admin_client.get(reverse("admin:tenancy_department_changelist") + "?q=甲行专属")
+    assert "甲行专属舆情部" in response.content.decode()
+    assert admin_client.get(reverse("django_rq:home")).status_code == 200
+
+
+def test_the_tenant_switch_refuses_a_tenant_the_user_is_not_in(world):
+    response = world.client_b.post(reverse("tenancy:tenant-switch"), {"tenant": world.tenant_a.pk})
+    assert response.status_code == 404
+    assert world.client_b.session.get("tenant_id") in (None, world.tenant_b.pk)
