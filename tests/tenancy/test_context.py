@@ -52,3 +52,10 @@ def test_get_for_tenant_answers_404_for_another_tenants_object_and_a_missing_one
     with pytest.raises(Http404):
         get_for_tenant(Department, tenant=tenant_a, pk=10**9)
     assert get_for_tenant(Department, tenant=tenant_b, pk=theirs.pk) == theirs
+
+
+def test_a_request_leaves_no_tenant_behind(client_a):
+    from yuqing.tenancy.context import peek_current_tenant
+
+    client_a.get("/settings/members/")
+    assert peek_current_tenant() is None
