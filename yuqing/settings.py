@@ -171,6 +171,9 @@ RQ = {"COMMIT_MODE": os.environ.get("RQ_COMMIT_MODE", "on_db_commit")}
 # The RQ dashboard spans every tenant: it lives at /admin/rq/ for superusers only, not in the admin index.
 RQ_SHOW_ADMIN_LINK = False
 
+# Personal data encryption (yuqing/privacy.py): comma-separated Fernet keys, newest first.
+FIELD_ENCRYPTION_KEYS = env_list("YUQING_FIELD_ENCRYPTION_KEYS")
+
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "yuqing@localhost")
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("yuqing.tenancy.urls")),
     path("audit/", include("yuqing.audit.urls")),
+    path("customers/", include("customers.urls")),
     path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""URLs of customer pages (names join the customers: namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of feedback and complaint pages (names join the customers: namespace)."""
+
+urlpatterns: list = []
