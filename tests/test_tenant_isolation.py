@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -24,6 +25,7 @@ from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Membership, Role
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
 
 # Strings that exist only in tenant A's data: none may appear in a page served to tenant B.
 A_SECRETS = ("甲银行", "甲行专属舆情部", "甲行专员张三", "a-only-marker-7f3c")
@@ -131,6 +133,11 @@ def world(tenant_a, tenant_b, admin_b) -> World:
     )
     event = audit_record(
         tenant=tenant_a, actor=membership_a.user, action="test.marker", object_repr="a-only-marker-7f3c"
+    )
+    # One row of each tenant-owned model with an admin page, so the walk can aim at it.
+    BusinessCalendar.objects.create(tenant=tenant_a)
+    CalendarOverride.objects.create(
+        tenant=tenant_a, date=date(2026, 3, 7), kind="working_day", note="a-only-marker-7f3c"
     )
     admin_b.user.is_staff = True
     admin_b.user.save(update_fields=["is_staff"])

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "yuqing.tenancy",
     "yuqing.audit",
+    "yuqing.workcalendar",
     "yuqing.notify",
     "customers",
     "incidents",

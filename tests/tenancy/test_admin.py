@@ -38,3 +38,10 @@ def test_the_membership_form_offers_only_the_tenants_departments(staff_admin_a, 
         "pk", flat=True)}
     assert choices == {str(pk) for pk in Department.objects.for_tenant(tenant_a).values_list("pk", flat=True)}
     assert "tenant" not in response.context["adminform"].form.fields
+
+
+def test_a_duplicate_name_in_the_admin_gets_a_form_error_not_a_crash(staff_admin_a, tenant_a):
+    response = staff_admin_a.post(reverse("admin:tenancy_department_add"), {"name": "公关部", "kind": "pr"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Department.objects.for_tenant(tenant_a).filter(name="公关部").count() == 1

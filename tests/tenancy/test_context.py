@@ -59,3 +59,11 @@ def test_a_request_leaves_no_tenant_behind(client_a):
 
     client_a.get("/settings/members/")
     assert peek_current_tenant() is None
+
+
+def test_model_validation_checks_uniqueness_within_the_rows_own_tenant(tenant_a, tenant_b):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        Department(tenant=tenant_a, name="公关部").full_clean()
+    Department(tenant=tenant_a, name="甲方新部门").full_clean()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
 
@@ -108,6 +109,27 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """A tenant admin's form has no tenant field, so Django would skip every per-tenant unique
+        constraint and a duplicate would reach the database as an IntegrityError. The form gets the
+        tenant before validation and checks those constraints, answering with their own message."""
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        tenant = self._scope_tenant(request)
+        if tenant is None:
+            return form_class
+
+        class TenantForm(form_class):  # type: ignore[misc, valid-type]
+            def validate_unique(self) -> None:
+                super().validate_unique()
+                self.instance.tenant = tenant
+                exclude = self._get_validation_exclusions() - {"tenant"}
+                try:
+                    self.instance.validate_constraints(exclude=exclude)
+                except ValidationError as error:
+                    self._update_errors(error)
+
+        return TenantForm
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         exclude = list(super().get_exclude(request, obj) or [])

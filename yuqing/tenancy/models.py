@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yuqing.tenancy.context import peek_current_tenant, tenant_context
 from yuqing.tenancy.managers import TenantManager
 
 
@@ -35,6 +39,15 @@ class Tenant(models.Model):
         return self.name
 
 
+@contextmanager
+def _own_tenant_scope(instance: TenantOwned) -> Iterator[None]:
+    if peek_current_tenant() is None and instance.tenant_id is not None:
+        with tenant_context(instance.tenant):
+            yield
+    else:
+        yield
+
+
 class TenantOwned(models.Model):
     """Base of every tenant-owned model: a non-null tenant and the scoped default manager."""
 
@@ -44,6 +57,16 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+    # Django's own uniqueness and constraint checks query through the default manager; they run
+    # in this row's tenant when no tenant is current (a service, a command), never across tenants.
+    def validate_unique(self, exclude: Any = None) -> None:
+        with _own_tenant_scope(self):
+            super().validate_unique(exclude)
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        with _own_tenant_scope(self):
+            super().validate_constraints(exclude)
 
 
 class User(AbstractUser):

@@ -1,0 +1,48 @@
+"""Admin for the business calendar, scoped to the tenant being worked in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from yuqing.tenancy.admin import TenantScopedAdmin
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(TenantScopedAdmin):
+    list_display = ["tenant", "work_start", "work_end", "lunch_start", "lunch_end", "schedule_years", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One calendar per tenant: a tenant admin who has one edits it rather than adding another.
+        if not super().has_add_permission(request):
+            return False
+        tenant = self._scope_tenant(request)
+        return tenant is None or not BusinessCalendar.objects.for_tenant(tenant).exists()
+
+
+class CalendarOverrideForm(forms.ModelForm):
+    class Meta:
+        model = CalendarOverride
+        fields = ["tenant", "date", "kind", "note"]
+        widgets = {"kind": forms.RadioSelect}
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(TenantScopedAdmin):
+    form = CalendarOverrideForm
+    list_display = ["date", "weekday", "kind", "note", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+
+    @admin.display(description=_("星期"))
+    def weekday(self, obj: CalendarOverride) -> str:
+        return date_format(obj.date, "l")

@@ -1,0 +1,86 @@
+"""Writes of the business calendar. Each writes its audit event in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from yuqing.audit.services import audit_record
+from yuqing.tenancy.models import Tenant, User
+from yuqing.workcalendar.holiday_file import OverrideRow
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, parse_years
+
+
+@dataclass(frozen=True)
+class OverrideImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    years: frozenset[int]
+
+
+@transaction.atomic
+def calendar_overrides_import(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    rows: Sequence[OverrideRow],
+    complete_years: bool = False,
+) -> OverrideImportResult:
+    """Create or update one override per row, all in one transaction.
+
+    A date already overridden takes the file's kind and note, so importing the same file twice
+    changes nothing. With `complete_years`, the file is the whole official schedule of the years it
+    covers: those years are recorded on the tenant's BusinessCalendar (created with default hours
+    when missing), and their days no longer count as guessed.
+    """
+    existing = {
+        override.date: override
+        for override in CalendarOverride.objects.for_tenant(tenant).filter(date__in=[row.date for row in rows])
+    }
+    created: list[CalendarOverride] = []
+    updated: list[CalendarOverride] = []
+    for row in rows:
+        override = existing.get(row.date)
+        if override is None:
+            created.append(CalendarOverride(tenant=tenant, date=row.date, kind=row.kind, note=row.note))
+        elif (override.kind, override.note) != (row.kind, row.note):
+            override.kind, override.note = row.kind, row.note
+            updated.append(override)
+    CalendarOverride.objects.bulk_create(created)
+    for override in updated:
+        override.save(update_fields=["kind", "note", "updated_at"])
+    years = frozenset(row.date.year for row in rows)
+    if complete_years and years:
+        _mark_schedule_years(tenant=tenant, years=years)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="calendar.overrides_import",
+        object_type=CalendarOverride._meta.label_lower,
+        changes={
+            "rows": len(rows),
+            "created": len(created),
+            "updated": len(updated),
+            "first_date": min((row.date for row in rows), default=None),
+            "last_date": max((row.date for row in rows), default=None),
+            "complete_years": sorted(years) if complete_years else [],
+        },
+    )
+    return OverrideImportResult(
+        created=len(created),
+        updated=len(updated),
+        unchanged=len(rows) - len(created) - len(updated),
+        years=years,
+    )
+
+
+def _mark_schedule_years(*, tenant: Tenant, years: frozenset[int]) -> None:
+    calendar = BusinessCalendar.objects.for_tenant(tenant).select_for_update().first()
+    if calendar is None:
+        calendar = BusinessCalendar.objects.create(tenant=tenant)
+    merged = sorted(parse_years(calendar.schedule_years) | years)
+    calendar.schedule_years = ",".join(str(year) for year in merged)
+    calendar.save(update_fields=["schedule_years", "updated_at"])
