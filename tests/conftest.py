@@ -13,6 +13,15 @@ from yuqing.tenancy.models import Membership, Role, Tenant
 from yuqing.tenancy.services import tenant_create
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_flush_past_audit_triggers() -> Iterator[None]:
+    """SQLite's flush after a transactional test DELETEs, which the audit trail's triggers refuse."""
+    from tests.audit.support import sqlite_flush_past_audit_triggers
+
+    with sqlite_flush_past_audit_triggers():
+        yield
+
+
 def _member(tenant: Tenant, username: str, role: str) -> Membership:
     return MembershipFactory(tenant=tenant, user=UserFactory(username=username), role=role)
 

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import hashlib
+import ipaddress
 import json
 from typing import Any
 
 GENESIS_HASH = "0" * 64
 
 
+def _canonical(value: Any) -> Any:
+    """JSON as either database gives it back, so a hash made before saving recomputes after loading.
+
+    PostgreSQL's jsonb keeps numbers as decimals and prints whole ones without an exponent: the
+    float 1e+20 comes back as the int 100000000000000000000. Whole floats are hashed as that int.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(decimal.Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def canonical_ip(value: str) -> str | None:
+    """One spelling per address, None when it is none.
+
+    PostgreSQL's inet rewrites what it stores ("2001:0db8::0001" comes back as "2001:db8::1"), so
+    the hash covers this spelling: IPv4-mapped IPv6 unpacked to IPv4, zone index dropped.
+    """
+    try:
+        address = ipaddress.ip_address(value.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
 def event_hash(*, previous_hash: str, fields: dict[str, Any]) -> str:
-    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps(_canonical(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{previous_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -26,6 +59,7 @@ def hashed_fields(event: Any) -> dict[str, Any]:
         "object_id": event.object_id,
         "object_repr": event.object_repr,
         "changes": event.changes,
-        "ip_address": event.ip_address,
-        "created_at": event.created_at.isoformat(timespec="microseconds"),
+        "ip_address": (canonical_ip(event.ip_address) or event.ip_address) if event.ip_address else None,
+        # In UTC whatever zone the value carries: the databases hand it back in UTC.
+        "created_at": event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
     }

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Tenant
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One changed field, its values as text; None where the event did not record that side."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return str(_("（空）"))
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 class AuditEvent(models.Model):
@@ -49,3 +72,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
+    def change_rows(self) -> list[ChangeRow]:
+        """The recorded changes as rows: {"field": {"before": …, "after": …}} or plain {"field": value}."""
+        if not isinstance(self.changes, dict):
+            return [ChangeRow(field="", before=None, after=_as_text(self.changes))] if self.changes else []
+        rows = []
+        for field, value in self.changes.items():
+            if isinstance(value, dict) and value and set(value) <= {"before", "after"}:
+                rows.append(
+                    ChangeRow(
+                        field=field,
+                        before=_as_text(value["before"]) if "before" in value else None,
+                        after=_as_text(value["after"]) if "after" in value else None,
+                    )
+                )
+            else:
+                rows.append(ChangeRow(field=field, before=None, after=_as_text(value)))
+        return rows

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import uuid
+import logging
+import math
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from yuqing.audit.chain import GENESIS_HASH, event_hash, hashed_fields
+from yuqing.audit.chain import GENESIS_HASH, canonical_ip, event_hash, hashed_fields
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.models import Tenant, User
 
+logger = logging.getLogger(__name__)
+
 
 def _jsonable(value: Any) -> Any:
+    """A value both databases store as JSON and give back unchanged, so the event's hash recomputes."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        # PostgreSQL's jsonb refuses NaN and infinities; keep them readable instead of failing the change.
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, list | tuple | set):
+    if isinstance(value, set | frozenset):
+        return sorted((_jsonable(item) for item in value), key=str)
+    if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
-    return value
+    # Decimal, UUID, lazy translations, enums and anything else: their text.
+    return str(value)
+
+
+def _ip_for_storage(value: str | None) -> str | None:
+    """One spelling per address; an unreadable one is dropped rather than failing the change it records."""
+    if not value:
+        return None
+    address = canonical_ip(value.strip())
+    if address is None:
+        logger.warning("audit: ignoring unreadable client address %r", value)
+    return address
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -57,9 +76,7 @@ def audit_record(
     (PostgreSQL; SQLite serialises writers anyway).
     """
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
-    last = (
-        AuditEvent.objects.for_tenant(tenant).order_by("-sequence").values("sequence", "hash").first()
-    )
+    last = AuditEvent.objects.for_tenant(tenant).order_by("-sequence").values("sequence", "hash").first()
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
@@ -74,7 +91,7 @@ def audit_record(
         object_id=object_id,
         object_repr=object_repr[:200],
         changes=_jsonable(changes or {}),
-        ip_address=ip_address or None,
+        ip_address=_ip_for_storage(ip_address),
         # Microsecond precision survives both databases, so the hash recomputes exactly.
         created_at=timezone.now(),
         previous_hash=last["hash"] if last else GENESIS_HASH,

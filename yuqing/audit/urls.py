@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.event_list, name="event-list"),
+    path("<int:pk>/", views.event_detail, name="event-detail"),
 ]

@@ -1,0 +1,47 @@
+"""RQ jobs of the audit trail. The nightly schedule is declared in the cron module."""
+
+from __future__ import annotations
+
+import logging
+
+from yuqing.audit.verify import chain_verify_all
+
+logger = logging.getLogger(__name__)
+
+
+class AuditChainBroken(RuntimeError):
+    """At least one tenant's audit hash chain does not hold; the job fails so it shows in RQ's failed jobs."""
+
+
+def audit_verify_all() -> dict[str, int]:
+    """Verify every tenant's chain. Returns {tenant slug: events checked}; raises if any chain is broken.
+
+    A platform job: it spans tenants on purpose, each checked inside its own tenant context.
+    Every tenant is checked before raising, so one break does not hide another.
+    """
+    checked: dict[str, int] = {}
+    broken: list[str] = []
+    for report in chain_verify_all():
+        checked[report.tenant.slug] = report.events_checked
+        if report.is_intact:
+            # The head in the log is the anchor that shows later if the newest events were removed.
+            logger.info(
+                "audit chain OK: tenant=%s events=%s head_sequence=%s head_hash=%s",
+                report.tenant.slug,
+                report.events_checked,
+                report.head_sequence,
+                report.head_hash,
+            )
+            continue
+        fault = report.first_break
+        logger.error(
+            "audit chain BROKEN: tenant=%s sequence=%s event_id=%s problem=%s",
+            report.tenant.slug,
+            fault.sequence,
+            fault.event_id,
+            fault.problem,
+        )
+        broken.append(f"{report.tenant.slug}#{fault.sequence}")
+    if broken:
+        raise AuditChainBroken(f"audit hash chain broken: {', '.join(broken)}")
+    return checked
