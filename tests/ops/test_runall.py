@@ -1,0 +1,123 @@
+"""`manage.py runall` runs web, worker and cron on an embedded Redis, and stops them all together.
+
+These start real processes (about ten seconds each), with SQLite and Redis under a temp folder.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Worker
+from rq.cron import CronScheduler
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {condition}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+class Running:
+    def __init__(self, process: subprocess.Popen, port: int, var_dir: Path) -> None:
+        self.process, self.port, self.var_dir = process, port, var_dir
+        self.redis = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env |= {"YUQING_VAR_DIR": str(tmp_path), "YUQING_PORT": str(port), "WEB_CONCURRENCY": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runall"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    run = Running(process, port, tmp_path)
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None)
+        assert process.poll() is None, process.stdout.read()
+        wait_for(lambda: Worker.all(connection=run.redis) and CronScheduler.all(connection=run.redis), 30)
+        yield run
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_it_serves_the_portal_with_a_worker_and_one_cron_scheduler(running):
+    assert answers(f"http://127.0.0.1:{running.port}/healthz")
+    (worker,) = Worker.all(connection=running.redis)
+    assert set(worker.queue_names()) == {"default", "scoring", "notify", "reports"}
+    (cron,) = CronScheduler.all(connection=running.redis)
+    assert "yuqing.audit.jobs.audit_verify_all" in [job.func_name for job in cron.get_jobs()]
+
+
+def test_ctrl_c_stops_every_process(running):
+    (worker,) = Worker.all(connection=running.redis)
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=40) == 0
+    output = running.process.stdout.read()
+    assert "全部进程已停止" in output
+    assert not answers(f"http://127.0.0.1:{running.port}/healthz")
+    assert not Path(f"/proc/{worker.pid}").exists()
+    assert not (running.var_dir / "redis.sock").exists()
+
+
+def test_when_one_process_dies_the_others_stop_and_it_exits_non_zero(running):
+    (worker,) = Worker.all(connection=running.redis)
+    os.kill(worker.pid, signal.SIGKILL)
+    assert running.process.wait(timeout=40) != 0
+    output = running.process.stdout.read()
+    assert "worker 进程已退出" in output
+    assert not answers(f"http://127.0.0.1:{running.port}/healthz")
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "runall", "--port", str(port)],
+            cwd=ROOT,
+            env={**env, "YUQING_VAR_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "端口被占用" in result.stderr
+    assert not (tmp_path / "redis.sock").exists()

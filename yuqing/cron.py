@@ -1,0 +1,20 @@
+"""Every periodic job of the system, declared in one place for RQ's own cron.
+
+`manage.py rqcron yuqing.cron` loads this module and enqueues each job when it is due; the RQ
+workers run them. Run exactly one rqcron process per deployment (a second one would enqueue
+everything twice); `bin/run` starts it beside the web server and the worker.
+
+Cron expressions are read in the process's local time, which Django sets from TIME_ZONE
+(Asia/Shanghai unless DJANGO_TIME_ZONE says otherwise): "30 2 * * *" is 02:30 Beijing time.
+
+Later capabilities add their schedules here (SLA sweep, RSS polling, scoring sweep, training
+reminders, tier recomputation, period-end reports), one `cron.register(...)` each, pointing at a
+thin job in their app's `jobs.py`.
+"""
+
+from rq import cron
+
+from yuqing.audit.jobs import audit_verify_all
+
+# Nightly, while the portal is quiet: re-hash every tenant's audit chain and record any break.
+cron.register(audit_verify_all, queue_name="default", cron="30 2 * * *", job_timeout=3600)
