@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+
+from django.contrib.auth.hashers import make_password
 
 from yuqing.tenancy.models import Department, Membership, Role, Tenant, User
 from yuqing.tenancy.services import DEFAULT_DEPARTMENTS, membership_add, tenant_create
@@ -110,12 +113,17 @@ def demo_tenant_get_or_create(demo: DemoData, spec: DemoTenant) -> Tenant:
     return tenant
 
 
+@cache
+def _demo_password_hash() -> str:
+    # One hash for every demo user: hashing is deliberately slow, and the demo has many users.
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_user_get_or_create(demo: DemoData, person: DemoPerson) -> User:
     # An existing user keeps their password: a second run changes nothing.
     user = User.objects.filter(username=person.username).first()
     if user is None:
-        user = User(username=person.username, display_name=person.display_name)
-        user.set_password(DEMO_PASSWORD)
+        user = User(username=person.username, display_name=person.display_name, password=_demo_password_hash())
         user.save()
         demo.created += 1
     demo.users[person.username] = user
