@@ -29,7 +29,9 @@ def credit_code_check_char(first17: str) -> str:
 def validate_credit_code(value: str) -> None:
     code = normalise_code(value)
     if len(code) != 18:
-        raise ValidationError(_("统一社会信用代码应为 18 位，当前为 %(n)d 位。"), params={"n": len(code)}, code="length")
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，当前为 %(n)d 位。"), params={"n": len(code)}, code="length"
+        )
     bad = sorted({ch for ch in code if ch not in CREDIT_CODE_ALPHABET})
     if bad:
         raise ValidationError(

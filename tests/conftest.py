@@ -27,12 +27,12 @@ def _member(tenant: Tenant, username: str, role: str) -> Membership:
 
 
 @pytest.fixture
-def tenant_a(db) -> Tenant:  # noqa: ANN001
+def tenant_a(db) -> Tenant:
     return tenant_create(slug="tenant-a", name="甲银行")
 
 
 @pytest.fixture
-def tenant_b(db) -> Tenant:  # noqa: ANN001
+def tenant_b(db) -> Tenant:
     return tenant_create(slug="tenant-b", name="乙信托")
 
 
@@ -78,7 +78,7 @@ def client_b(admin_b: Membership) -> Client:
 
 
 @pytest.fixture
-def client_for():  # noqa: ANN201
+def client_for():
     return _client_for
 
 
@@ -100,9 +100,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def rq_queues(redis_url: str, settings) -> Iterator[str]:  # noqa: ANN001
+def rq_queues(redis_url: str, settings) -> Iterator[str]:
     """Point every RQ queue at the test Redis and enqueue at once (no on-commit in a test transaction)."""
-    import django_rq.queues
     from django_rq import get_connection
 
     settings.RQ_QUEUES = {name: {**cfg, "URL": redis_url} for name, cfg in settings.RQ_QUEUES.items()}

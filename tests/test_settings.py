@@ -9,11 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings_in_subprocess(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
-    code = f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='yuqing.settings'; django.setup(); " \
-           f"from django.conf import settings; print({expression})"
+    code = (
+        f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='yuqing.settings'; django.setup(); "
+        f"from django.conf import settings; print({expression})"
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_production_without_a_secret_key_refuses_to_start():

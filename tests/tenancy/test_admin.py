@@ -34,8 +34,9 @@ def test_a_handler_with_staff_flag_still_cannot_use_the_admin(client_for, handle
 
 def test_the_membership_form_offers_only_the_tenants_departments(staff_admin_a, tenant_a, tenant_b):
     response = staff_admin_a.get(reverse("admin:tenancy_membership_add"))
-    choices = {str(pk) for pk in response.context["adminform"].form.fields["department"].queryset.values_list(
-        "pk", flat=True)}
+    choices = {
+        str(pk) for pk in response.context["adminform"].form.fields["department"].queryset.values_list("pk", flat=True)
+    }
     assert choices == {str(pk) for pk in Department.objects.for_tenant(tenant_a).values_list("pk", flat=True)}
     assert "tenant" not in response.context["adminform"].form.fields
 

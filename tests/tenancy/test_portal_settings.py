@@ -35,8 +35,13 @@ def test_a_department_of_another_tenant_is_not_a_valid_choice(client_a, tenant_a
     foreign = Department.objects.for_tenant(tenant_b).first()
     response = client_a.post(
         "/settings/members/",
-        {"username": "x.y", "display_name": "某人", "password": "Kq8#vLm2-zx", "department": foreign.pk,
-         "role": Role.VIEWER},
+        {
+            "username": "x.y",
+            "display_name": "某人",
+            "password": "Kq8#vLm2-zx",
+            "department": foreign.pk,
+            "role": Role.VIEWER,
+        },
     )
     assert response.status_code == 200
     assert not Membership.objects.for_tenant(tenant_a).filter(user__username="x.y").exists()
@@ -45,8 +50,9 @@ def test_a_department_of_another_tenant_is_not_a_valid_choice(client_a, tenant_a
 def test_a_handler_sees_members_but_cannot_add_or_edit(client_for, handler_a, admin_a):
     client = client_for(handler_a)
     assert client.get("/settings/members/").status_code == 200
-    response = client.post("/settings/members/", {"username": "a", "display_name": "b", "password": "Kq8#vLm2-zx",
-                                                  "role": Role.ADMIN})
+    response = client.post(
+        "/settings/members/", {"username": "a", "display_name": "b", "password": "Kq8#vLm2-zx", "role": Role.ADMIN}
+    )
     assert response.status_code == 403
     assert client.get(f"/settings/members/{admin_a.pk}/").status_code == 403
 
