@@ -93,9 +93,9 @@ def _admin_target(world: World, name: str) -> tuple[models.Model, bool] | None:
         return None
     for model in apps.get_models():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
-        if name.startswith(prefix) or (name == "admin:auth_user_password_change" and model is apps.get_model(
-            "tenancy", "User"
-        )):
+        if name.startswith(prefix) or (
+            name == "admin:auth_user_password_change" and model is apps.get_model("tenancy", "User")
+        ):
             return _object_of_a(world, model), isinstance(model._default_manager, TenantManager)
     return None
 
@@ -163,9 +163,13 @@ def test_every_url_with_parameters_is_known_to_the_walk():
         elif route.name in OBJECT_URLS or route.name.startswith(PLATFORM_NAMESPACES):
             continue
         elif route.name.startswith("admin:"):
-            if route.name not in ("admin:view_on_site", "admin:app_list") and not any(
-                route.name.startswith(f"admin:{m._meta.app_label}_{m._meta.model_name}_") for m in apps.get_models()
-            ) and route.name != "admin:auth_user_password_change":
+            if (
+                route.name not in ("admin:view_on_site", "admin:app_list")
+                and not any(
+                    route.name.startswith(f"admin:{m._meta.app_label}_{m._meta.model_name}_") for m in apps.get_models()
+                )
+                and route.name != "admin:auth_user_password_change"
+            ):
                 unknown.append(route.name)
         else:
             unknown.append(route.name)

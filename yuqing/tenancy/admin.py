@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from yuqing.audit.services import audit_record
 from yuqing.tenancy.access import client_ip
@@ -102,8 +103,9 @@ class TenantScopedAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit_record(tenant=obj.tenant, actor=request.user, action="admin.delete", target=obj,
-                     ip_address=client_ip(request))
+        audit_record(
+            tenant=obj.tenant, actor=request.user, action="admin.delete", target=obj, ip_address=client_ip(request)
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
@@ -152,7 +154,7 @@ class TenantAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    has_view_permission = has_change_permission = lambda self, request, obj=None: request.user.is_superuser  # noqa: E731
+    has_view_permission = has_change_permission = lambda self, request, obj=None: request.user.is_superuser
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -178,7 +180,7 @@ class MembershipAdmin(TenantScopedAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = DjangoUserAdmin.fieldsets + (("姓名", {"fields": ("display_name",)}),)
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("姓名"), {"fields": ("display_name",)}))
     list_display = ["username", "display_name", "email", "is_staff", "is_active"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -32,7 +32,9 @@ class MemberAddForm(forms.Form):
     display_name = forms.CharField(label=_("姓名"), max_length=100)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     password = forms.CharField(
-        label=_("初始密码"), widget=forms.PasswordInput, required=False,
+        label=_("初始密码"),
+        widget=forms.PasswordInput,
+        required=False,
         help_text=_("新用户必填；已有用户留空。"),
     )
     department = forms.ModelChoiceField(label=_("部门"), queryset=Department.objects.none(), required=False)

@@ -24,9 +24,7 @@ def validate_time_zone(value: str) -> None:
 class Tenant(models.Model):
     slug = models.SlugField(_("标识"), max_length=50, unique=True)
     name = models.CharField(_("名称"), max_length=200)
-    time_zone = models.CharField(
-        _("时区"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

@@ -22,9 +22,7 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: frozenset(
-        {Permission.READ, Permission.WRITE, Permission.APPROVE, Permission.REVEAL_PERSONAL_DATA}
-    ),
+    Role.MANAGER: frozenset({Permission.READ, Permission.WRITE, Permission.APPROVE, Permission.REVEAL_PERSONAL_DATA}),
     Role.HANDLER: frozenset({Permission.READ, Permission.WRITE}),
     Role.VIEWER: frozenset({Permission.READ}),
     # Auditors read everything of their tenant, the audit trail included, and change nothing.

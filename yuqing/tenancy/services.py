@@ -66,9 +66,7 @@ def membership_add(
     _check_department(tenant, department)
     if Membership.objects.for_tenant(tenant).filter(user=user).exists():
         raise ValidationError({"user": _("该用户已是本租户成员。")})
-    membership = Membership.objects.create(
-        tenant=tenant, user=user, role=role, department=department, title=title
-    )
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role, department=department, title=title)
     audit_record(
         tenant=tenant,
         actor=actor,

@@ -70,7 +70,8 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         # The form gets its own copy: the service compares the stored values with the new ones.
         form = MembershipEditForm(
-            request.POST, instance=selectors.get_for_tenant(Membership, tenant=request.tenant, pk=pk),
+            request.POST,
+            instance=selectors.get_for_tenant(Membership, tenant=request.tenant, pk=pk),
             tenant=request.tenant,
         )
         if form.is_valid():
