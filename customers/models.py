@@ -70,9 +70,7 @@ class Customer(TenantOwned):
     name = models.CharField(_("名称"), max_length=200)
     short_name = models.CharField(_("简称"), max_length=100, blank=True)
     # Enterprise
-    credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
-    )
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code])
     industry = models.CharField(_("行业"), max_length=100, blank=True)
     region = models.CharField(_("地区"), max_length=100, blank=True)
     listed_codes = models.CharField(_("上市代码"), max_length=100, blank=True, help_text=_("多个以逗号分隔"))
@@ -98,18 +96,14 @@ class Customer(TenantOwned):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
     )
-    group_role = models.CharField(
-        _("集团角色"), max_length=20, choices=GroupRole.choices, default=GroupRole.STANDALONE
-    )
+    group_role = models.CharField(_("集团角色"), max_length=20, choices=GroupRole.choices, default=GroupRole.STANDALONE)
     is_strategic = models.BooleanField(_("战略客户"), default=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
     notes = models.TextField(_("备注"), blank=True)
 
     # The tier in force, kept by the tiering services (rules, manual overrides, expiry).
     tier = models.CharField(_("层级"), max_length=16, choices=Tier.choices, default=Tier.STANDARD)
-    tier_source = models.CharField(
-        _("层级来源"), max_length=16, choices=TierSource.choices, default=TierSource.DEFAULT
-    )
+    tier_source = models.CharField(_("层级来源"), max_length=16, choices=TierSource.choices, default=TierSource.DEFAULT)
     manual_tier = models.CharField(_("人工层级"), max_length=16, choices=Tier.choices, blank=True)
     manual_tier_reason = models.CharField(_("人工调整原因"), max_length=500, blank=True)
     manual_tier_expires_at = models.DateTimeField(_("人工调整到期"), null=True, blank=True)
@@ -134,7 +128,8 @@ class Customer(TenantOwned):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "name"], name="customer_tenant_name_idx"),
+            # With the id, the list's order (name, id) comes straight from the index, deep pages included.
+            models.Index(fields=["tenant", "name", "id"], name="customer_tenant_name_id_idx"),
             models.Index(fields=["tenant", "tier", "name"], name="customer_tenant_tier_idx"),
             models.Index(fields=["tenant", "relationship_manager"], name="customer_tenant_rm_idx"),
             models.Index(fields=["tenant", "parent"], name="customer_tenant_parent_idx"),
@@ -255,7 +250,11 @@ class TierChange(TenantOwned):
     source = models.CharField(_("来源"), max_length=16, choices=Customer.TierSource.choices)
     rule = models.ForeignKey(TierRule, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("规则"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("操作人"),
     )
     reason = models.CharField(_("原因"), max_length=500, blank=True)
@@ -274,12 +273,18 @@ class ServiceStrategy(TenantOwned):
     tier = models.CharField(_("层级"), max_length=16, choices=Tier.choices)
     requires_relationship_manager = models.BooleanField(_("必须指定客户经理"), default=False)
     sla_factor = models.DecimalField(
-        _("SLA 时限系数"), max_digits=4, decimal_places=2, default=Decimal("1.00"),
+        _("SLA 时限系数"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
         help_text=_("1.00 为标准时限；0.50 表示时限减半。"),
         validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("2.00"))],
     )
     risk_weight = models.DecimalField(
-        _("风险加权"), max_digits=4, decimal_places=2, default=Decimal("1.00"),
+        _("风险加权"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
         validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("5.00"))],
     )
     description = models.CharField(_("说明"), max_length=300, blank=True)
@@ -377,7 +382,11 @@ class Feedback(TenantOwned):
     content = models.TextField(_("内容"))
     received_at = models.DateTimeField(_("接收时间"))
     handler = models.ForeignKey(
-        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="handled_feedback",
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="handled_feedback",
         verbose_name=_("处理人"),
     )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
@@ -388,6 +397,16 @@ class Feedback(TenantOwned):
     extension_level = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     extension_reason = models.CharField(_("延期原因"), max_length=500, blank=True)
     customer_notified_of_extension_at = models.DateTimeField(_("已告知客户延期"), null=True, blank=True)
+    # The further extension (to the policy's maximum) needs senior approval: who gave it, and when.
+    extension_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("延期审批人"),
+    )
+    extension_approved_at = models.DateTimeField(_("延期审批时间"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)

@@ -20,6 +20,19 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from customers.services.tiering import service_strategies_ensure
+from tests.customers.factories import (
+    ContactFactory,
+    CustomerAliasFactory,
+    CustomerFactory,
+    FeedbackFactory,
+    GuaranteeFactory,
+    IndividualCustomerFactory,
+    ProductFactory,
+    TagFactory,
+    TierChangeFactory,
+    TierRuleFactory,
+)
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
@@ -40,6 +53,7 @@ class World:
     audit_event_a: AuditEvent
     group: Group
     client_b: Client
+    objects: dict[str, models.Model]
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,24 @@ ALL_ROUTES = list(_walk(get_resolver().url_patterns))
 OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
     "tenancy:member-edit": lambda w: {"pk": w.membership_a.pk},
     "audit:event-detail": lambda w: {"pk": w.audit_event_a.pk},
+    **{
+        f"customers:customer-{action}": (lambda w: {"pk": w.objects["customer"].pk})
+        for action in ("detail", "edit", "reveal", "tier-override", "contact-add", "guarantee-add")
+    },
+    **{
+        f"customers:customer-contact-{action}": (
+            lambda w: {"pk": w.objects["customer"].pk, "contact_pk": w.objects["contact"].pk}
+        )
+        for action in ("edit", "reveal")
+    },
+    "customers:customer-guarantee-remove": lambda w: {
+        "pk": w.objects["customer"].pk,
+        "guarantee_pk": w.objects["guarantee"].pk,
+    },
+    **{
+        f"customers:feedback-{action}": (lambda w: {"pk": w.objects["feedback"].pk})
+        for action in ("detail", "transition", "extend", "assign", "escalate")
+    },
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -139,11 +171,27 @@ def world(tenant_a, tenant_b, admin_b) -> World:
     CalendarOverride.objects.create(
         tenant=tenant_a, date=date(2026, 3, 7), kind="working_day", note="a-only-marker-7f3c"
     )
+    customer = IndividualCustomerFactory(tenant=tenant_a, name="甲行专员张三", relationship_manager=membership_a)
+    guarantor = CustomerFactory(tenant=tenant_a, name="a-only-marker-7f3c 担保公司")
+    customer.products.add(ProductFactory(tenant=tenant_a, name="a-only-marker-7f3c 产品"))
+    customer.tags.add(TagFactory(tenant=tenant_a, name="a-only-marker-7f3c"))
+    CustomerAliasFactory(tenant=tenant_a, customer=customer, alias="a-only-marker-7f3c")
+    TierRuleFactory(tenant=tenant_a, name="a-only-marker-7f3c 规则")
+    TierChangeFactory(customer=customer, reason="a-only-marker-7f3c")
+    service_strategies_ensure(tenant=tenant_a)
+    objects = {
+        "customer": customer,
+        "contact": ContactFactory(customer=customer, name="甲行专员张三"),
+        "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
+        "feedback": FeedbackFactory(tenant=tenant_a, customer=customer, subject="a-only-marker-7f3c"),
+    }
     admin_b.user.is_staff = True
     admin_b.user.save(update_fields=["is_staff"])
     client_b = Client()
     client_b.force_login(admin_b.user)
-    return World(tenant_a, tenant_b, department_a, membership_a, event, Group.objects.create(name="g"), client_b)
+    return World(
+        tenant_a, tenant_b, department_a, membership_a, event, Group.objects.create(name="g"), client_b, objects
+    )
 
 
 def _assert_no_leak(response, url: str) -> None:

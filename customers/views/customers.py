@@ -1,0 +1,292 @@
+"""Customer pages: list, detail, create and edit, reveal, tier override, contacts and guarantees.
+
+Thin views: reads go through customers.selectors, writes through customers.services (which check
+roles again). Every object page looks the customer up in the request's tenant before anything
+else, so another tenant's customer is a 404 whatever the method.
+"""
+
+from __future__ import annotations
+
+import csv
+import zoneinfo
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.forms import ContactForm, CustomerForm, GuaranteeForm, TierOverrideForm, add_service_errors
+from customers.models import Contact, Customer, Guarantee
+from customers.selectors import customers as selectors
+from customers.services import customers as services
+from customers.services import tiering
+from customers.timeline import customer_timeline
+from yuqing.tenancy.access import client_ip, member_required
+from yuqing.tenancy.roles import Permission
+from yuqing.tenancy.selectors import get_for_tenant
+
+PAGE_SIZE = 50
+
+
+def _tenant_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Times typed into forms and shown on pages are in the tenant's time zone."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(zoneinfo.ZoneInfo(request.tenant.time_zone)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _customer(request: HttpRequest, pk: int) -> Customer:
+    return get_for_tenant(Customer, tenant=request.tenant, pk=pk)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@member_required(Permission.READ)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filterset = selectors.customer_filterset(tenant=request.tenant, filters=request.GET)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page_obj": page, "customers": page.object_list}
+    if _is_htmx(request) and request.headers.get("HX-Target") == "customer-rows":
+        return render(request, "customers/_customer_rows.html", context)
+    return render(request, "customers/customer_list.html", context)
+
+
+@member_required(Permission.READ)
+def customer_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV (UTF-8 with BOM for Excel); personal data masked, the export audited."""
+    rows = services.customer_export_rows(
+        tenant=request.tenant, actor=request.user, filters=request.GET, ip_address=client_ip(request)
+    )
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
+    return response
+
+
+@member_required(Permission.READ)
+@_tenant_time
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    detail = selectors.customer_detail(tenant=request.tenant, pk=pk)
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "detail": detail,
+            "customer": detail.customer,
+            "timeline": customer_timeline(tenant=request.tenant, customer=detail.customer),
+            "contact_form": ContactForm(),
+            "guarantee_form": GuaranteeForm(tenant=request.tenant),
+        },
+    )
+
+
+@member_required(Permission.WRITE)
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                tenant=request.tenant, actor=request.user, data=form.to_data(), ip_address=client_ip(request)
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("已新增客户 %(name)s。") % {"name": customer.name})
+            return redirect("customers:customer-detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@member_required(Permission.WRITE)
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    form = CustomerForm(request.POST or None, tenant=request.tenant, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                tenant=request.tenant,
+                actor=request.user,
+                customer=customer,
+                data=form.to_data(),
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("已保存客户 %(name)s。") % {"name": customer.name})
+            return redirect("customers:customer-detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@member_required(Permission.REVEAL_PERSONAL_DATA)
+def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST field=id_number|mobile: the clear value, as a fragment that htmx swaps for the masked one."""
+    customer = _customer(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    field = request.POST.get("field", "")
+    try:
+        value = services.customer_reveal_personal_data(
+            tenant=request.tenant, actor=request.user, customer=customer, field=field, ip_address=client_ip(request)
+        )
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400)
+    return _revealed(request, value)
+
+
+def _revealed(request: HttpRequest, value: str) -> HttpResponse:
+    response = render(request, "customers/_revealed.html", {"value": value})
+    response["Cache-Control"] = "no-store"  # a clear ID number must not sit in a browser or proxy cache
+    return response
+
+
+@member_required(Permission.WRITE)
+@_tenant_time
+def customer_tier_override(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    form = TierOverrideForm(initial={"tier": customer.manual_tier or customer.tier})
+    if request.method == "POST":
+        form = TierOverrideForm(request.POST)
+        try:
+            if request.POST.get("action") == "clear":
+                tiering.customer_tier_override_clear(
+                    tenant=request.tenant, actor=request.user, customer=customer, ip_address=client_ip(request)
+                )
+                messages.success(request, _("已撤销人工调整，层级按规则重新计算。"))
+                return redirect("customers:customer-detail", pk=customer.pk)
+            if form.is_valid():
+                tiering.customer_tier_override(
+                    tenant=request.tenant,
+                    actor=request.user,
+                    customer=customer,
+                    ip_address=client_ip(request),
+                    **form.cleaned_data,
+                )
+                messages.success(request, _("已人工调整客户层级。"))
+                return redirect("customers:customer-detail", pk=customer.pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+    return render(request, "customers/customer_tier_override.html", {"customer": customer, "form": form})
+
+
+# ---------------------------------------------------------------- contacts and guarantees
+
+
+@member_required(Permission.WRITE)
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_add(
+                tenant=request.tenant,
+                actor=request.user,
+                customer=customer,
+                ip_address=client_ip(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("已添加联系人。"))
+            return redirect("customers:customer-detail", pk=customer.pk)
+    return render(request, "customers/customer_contact_form.html", {"customer": customer, "form": form})
+
+
+@member_required(Permission.WRITE)
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    contact = get_for_tenant(Contact, tenant=request.tenant, pk=contact_pk, customer=customer)
+    initial = {"name": contact.name, "title": contact.title, "email": contact.email, "is_primary": contact.is_primary}
+    form = ContactForm(request.POST or None, initial=initial)
+    if contact.mobile_masked:
+        form.fields["mobile"].help_text = _("已登记：%(masked)s。留空则保持不变。") % {"masked": contact.mobile_masked}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "remove":
+                services.contact_remove(
+                    tenant=request.tenant, actor=request.user, contact=contact, ip_address=client_ip(request)
+                )
+                messages.success(request, _("已删除联系人。"))
+                return redirect("customers:customer-detail", pk=customer.pk)
+            if form.is_valid():
+                data = {**form.cleaned_data, "mobile": form.cleaned_data["mobile"] or None}
+                services.contact_update(
+                    tenant=request.tenant, actor=request.user, contact=contact, ip_address=client_ip(request), **data
+                )
+                messages.success(request, _("已保存联系人。"))
+                return redirect("customers:customer-detail", pk=customer.pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+    return render(
+        request, "customers/customer_contact_form.html", {"customer": customer, "contact": contact, "form": form}
+    )
+
+
+@member_required(Permission.REVEAL_PERSONAL_DATA)
+def contact_reveal(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    contact = get_for_tenant(Contact, tenant=request.tenant, pk=contact_pk, customer=customer)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    value = services.contact_reveal_mobile(
+        tenant=request.tenant, actor=request.user, contact=contact, ip_address=client_ip(request)
+    )
+    return _revealed(request, value)
+
+
+@member_required(Permission.WRITE)
+def guarantee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """This customer as the borrower; the guarantor is named by name or credit code."""
+    customer = _customer(request, pk)
+    form = GuaranteeForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.guarantee_add(
+                tenant=request.tenant,
+                actor=request.user,
+                borrower=customer,
+                ip_address=client_ip(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("已添加担保关系。"))
+            return redirect("customers:customer-detail", pk=customer.pk)
+    return render(request, "customers/customer_guarantee_form.html", {"customer": customer, "form": form})
+
+
+@member_required(Permission.WRITE)
+def guarantee_remove(request: HttpRequest, pk: int, guarantee_pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    guarantee = get_for_tenant(Guarantee, tenant=request.tenant, pk=guarantee_pk, borrower=customer)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.guarantee_remove(
+        tenant=request.tenant, actor=request.user, guarantee=guarantee, ip_address=client_ip(request)
+    )
+    messages.success(request, _("已删除担保关系。"))
+    return redirect("customers:customer-detail", pk=customer.pk)
