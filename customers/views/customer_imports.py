@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from customers.forms import ImportUploadForm, add_service_errors
+from customers.forms import ImportUploadForm
 from customers.imports import (
     COLUMNS,
     MAX_ROWS,
@@ -26,6 +26,7 @@ from customers.imports import (
     template_csv,
 )
 from yuqing.tenancy.access import client_ip, member_required
+from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 
 

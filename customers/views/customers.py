@@ -21,13 +21,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.forms import ContactForm, CustomerForm, GuaranteeForm, TierOverrideForm, add_service_errors
+from customers.forms import ContactForm, CustomerForm, GuaranteeForm, TierOverrideForm
 from customers.models import Contact, Customer, Guarantee
 from customers.selectors import customers as selectors
 from customers.services import customers as services
 from customers.services import tiering
 from customers.timeline import customer_timeline
 from yuqing.tenancy.access import client_ip, member_required
+from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
 

@@ -31,6 +31,7 @@ from customers.policies import counting_basis, policy_deadline, policy_template,
 from customers.selectors import feedback as selectors
 from customers.services import feedback as services
 from yuqing.tenancy.access import member_required
+from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.tenancy.selectors import get_for_tenant
 from yuqing.workcalendar.selectors import calendar_for_tenant
@@ -59,14 +60,6 @@ def _with_tenant_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _decorate(items: list[Feedback], *, request: HttpRequest, now: dt.datetime, within: dt.timedelta) -> None:
@@ -178,7 +171,7 @@ def feedback_create(request: HttpRequest) -> HttpResponse:
             try:
                 feedback = services.feedback_register(tenant=request.tenant, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已登记反馈“%(subject)s”。") % {"subject": feedback.subject})
                 return redirect("customers:feedback-detail", pk=feedback.pk)
@@ -214,7 +207,7 @@ def feedback_transition(request: HttpRequest, pk: int) -> HttpResponse:
         service(tenant=request.tenant, actor=request.user, feedback=feedback, **extra)
     except ValidationError as error:
         if form is not None and hasattr(error, "error_dict"):
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return _detail_with_form(request, feedback, action, form)
         messages.error(request, " ".join(error.messages))
     else:
@@ -242,7 +235,7 @@ def feedback_extend(request: HttpRequest, pk: int) -> HttpResponse:
                     tenant=request.tenant, actor=request.user, feedback=feedback, **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已延期，新的处理期限已按接收时间重新计算。"))
                 return redirect("customers:feedback-detail", pk=feedback.pk)

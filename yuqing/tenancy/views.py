@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from yuqing.tenancy import selectors, services
 from yuqing.tenancy.access import client_ip, member_required
-from yuqing.tenancy.forms import DepartmentForm, MemberAddForm, MembershipEditForm
+from yuqing.tenancy.forms import DepartmentForm, MemberAddForm, MembershipEditForm, add_service_errors
 from yuqing.tenancy.middleware import SESSION_KEY
 from yuqing.tenancy.models import Membership
 from yuqing.tenancy.roles import Permission
@@ -45,7 +45,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
                     tenant=request.tenant, actor=request.user, ip_address=client_ip(request), **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已添加成员 %(name)s。") % {"name": form.cleaned_data["username"]})
                 return redirect("tenancy:member-list")
@@ -85,7 +85,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     ip_address=client_ip(request),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已更新成员 %(name)s。") % {"name": membership.user})
                 return redirect("tenancy:member-list")
@@ -106,11 +106,3 @@ def department_create(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, _("部门名称不能为空。"))
     return redirect("tenancy:member-list")
-
-
-def _add_errors(form, error: ValidationError) -> None:  # type: ignore[no-untyped-def]
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
