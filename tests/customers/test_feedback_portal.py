@@ -352,9 +352,10 @@ def test_another_tenants_list_does_not_show_the_item(client_b, feedback_a):
 def test_an_incident_opened_on_escalation_is_linked_both_ways(client_a, feedback_a, tenant_a, tenant_b):
     from django.apps import apps
 
-    if not apps.is_installed("incidents"):
-        pytest.skip("the incidents app is not installed")
-    Incident = apps.get_model("incidents", "Incident")
+    try:
+        Incident = apps.get_model("incidents", "Incident")
+    except LookupError:
+        pytest.skip("the incidents app has no Incident model yet")
 
     def open_incident(feedback: Feedback) -> object:
         incident = Incident.objects.create(
