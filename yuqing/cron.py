@@ -15,9 +15,12 @@ thin job in their app's `jobs.py`.
 from rq import cron
 
 from customers.jobs import tier_recompute_all_tenants
+from incidents.jobs import sla_sweep_job
 from yuqing.audit.jobs import audit_verify_all
 
 # Nightly, while the portal is quiet: re-hash every tenant's audit chain and record any break.
 cron.register(audit_verify_all, queue_name="default", cron="30 2 * * *", job_timeout=3600)
 # Nightly: every active tenant's customer tiers (rule drift, expired manual overrides), one job per tenant.
 cron.register(tier_recompute_all_tenants, queue_name="default", cron="0 3 * * *")
+# Every minute: SLA warnings and breaches, exactly once each (ttl: a sweep left queued past the next one is dropped).
+cron.register(sla_sweep_job, queue_name="default", cron="* * * * *", job_timeout=300, ttl=60)

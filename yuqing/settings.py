@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "yuqing.tenancy.context_processors.tenancy",
+                "yuqing.notify.context_processors.notifications",
             ],
         },
     },

@@ -29,6 +29,8 @@ urlpatterns = [
     path("settings/", include("yuqing.tenancy.urls")),
     path("audit/", include("yuqing.audit.urls")),
     path("customers/", include("customers.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("notifications/", include("yuqing.notify.urls")),
     path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,204 @@
+"""Evidence of an incident: files (screenshots, documents) and links, with size and type limits.
+
+A file's type is read from its content, not trusted from its name or the browser's header: the
+first bytes for images and PDF, the package parts for Word and Excel (a .docx is a ZIP with
+word/document.xml), and a clean text decode for .txt and .csv. The extension must agree with what
+the content is. The stored name is the upload's own (storage makes it safe and unique); downloads
+go through a tenant-scoped view (files live under evidence/<tenant>/<incident>/), never MEDIA_URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from incidents.models import Evidence, Incident, TimelineEntry
+from incidents.services.common import audit, require_open, require_role, tenant_scoped, timeline_add
+from yuqing.tenancy.models import Tenant, User
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# extension → (content type, how the content is recognised)
+ALLOWED_TYPES: dict[str, str] = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "txt": "text/plain",
+    "csv": "text/csv",
+}
+TEXT_SAMPLE_BYTES = 64 * 1024
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _head(handle: IO[bytes], size: int = 16) -> bytes:
+    handle.seek(0)
+    data = handle.read(size)
+    handle.seek(0)
+    return data
+
+
+def _zip_has(handle: IO[bytes], part: str) -> bool:
+    handle.seek(0)
+    try:
+        with zipfile.ZipFile(handle) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        handle.seek(0)
+    return "[Content_Types].xml" in names and part in names
+
+
+def _is_text(handle: IO[bytes]) -> bool:
+    handle.seek(0)
+    sample = handle.read(TEXT_SAMPLE_BYTES)
+    handle.seek(0)
+    if b"\x00" in sample:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            # The sample may cut a multi-byte character in two: judge all but its last 3 bytes.
+            sample[: len(sample) - 3 if len(sample) == TEXT_SAMPLE_BYTES else None].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def detect_type(handle: IO[bytes], extension: str) -> bool:
+    """Whether the content really is what the extension says."""
+    head = _head(handle)
+    if extension == "png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in ("jpg", "jpeg"):
+        return head.startswith(b"\xff\xd8\xff")
+    if extension == "gif":
+        return head[:6] in (b"GIF87a", b"GIF89a")
+    if extension == "webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if extension == "pdf":
+        return head.startswith(b"%PDF-")
+    if extension == "docx":
+        return head.startswith(b"PK\x03\x04") and _zip_has(handle, "word/document.xml")
+    if extension == "xlsx":
+        return head.startswith(b"PK\x03\x04") and _zip_has(handle, "xl/workbook.xml")
+    if extension in ("txt", "csv"):
+        return _is_text(handle)
+    return False
+
+
+def _check_file(upload: UploadedFile) -> tuple[str, str]:
+    """(content type, sha256) of an acceptable upload; ValidationError naming the problem otherwise."""
+    name = os.path.basename(upload.name or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_TYPES:
+        raise ValidationError(
+            {
+                "file": _(
+                    "不支持的文件类型。可上传：PNG、JPEG、GIF、WebP 图片，"
+                    "PDF、Word（.docx）、Excel（.xlsx）、TXT、CSV。"
+                )
+            }
+        )
+    limit = max_bytes()
+    if upload.size is None or upload.size > limit:
+        raise ValidationError(
+            {"file": _("文件过大：单个文件不能超过 %(limit)s MB。") % {"limit": f"{limit / 1024 / 1024:g}"}}
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("文件是空的。")})
+    handle = upload.file
+    if not detect_type(handle, extension):
+        raise ValidationError(
+            {"file": _("文件内容与扩展名“.%(ext)s”不符，请上传真实的该类型文件。") % {"ext": extension}}
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    handle.seek(0)
+    return ALLOWED_TYPES[extension], digest.hexdigest()
+
+
+@tenant_scoped
+@transaction.atomic
+def evidence_add(
+    *,
+    tenant: Tenant,
+    actor: User,
+    incident: Incident,
+    title: str,
+    file: UploadedFile | None = None,
+    url: str = "",
+) -> Evidence:
+    """A file, a link, or both (a screenshot and the post it shows)."""
+    require_role(tenant=tenant, actor=actor)
+    if incident.tenant_id != tenant.pk:
+        raise ValidationError(_("事件不属于本机构。"))
+    require_open(incident)
+    if actor is None or not actor.is_authenticated:
+        raise ValidationError(_("证据需要记录上传人。"))
+    title, url = (title or "").strip(), (url or "").strip()
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = _("请填写证据标题。")
+    if not file and not url:
+        errors["file"] = _("请上传文件或填写链接。")
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            errors["url"] = _("请填写以 http:// 或 https:// 开头的有效网址。")
+        if len(url) > Evidence._meta.get_field("url").max_length:
+            errors["url"] = _("链接过长（不能超过 1000 个字符）。")
+    if errors:
+        raise ValidationError(errors)
+    content_type, sha256, size = "", "", None
+    if file:
+        content_type, sha256 = _check_file(file)
+        size = file.size
+    evidence = Evidence(
+        tenant=tenant,
+        incident=incident,
+        title=title[:200],
+        url=url,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        uploaded_by=actor,
+    )
+    if file:
+        evidence.file.save(os.path.basename(file.name), file, save=False)
+    evidence.save()
+    what = _("文件 %(name)s") % {"name": os.path.basename(evidence.file.name)} if file else _("链接")
+    timeline_add(
+        tenant=tenant,
+        incident=incident,
+        kind=TimelineEntry.Kind.EVIDENCE,
+        actor=actor,
+        body=_("添加证据“%(title)s”（%(what)s）") % {"title": evidence.title, "what": what},
+        data={"evidence": evidence.pk, "sha256": sha256, "url": url},
+    )
+    audit(
+        tenant,
+        actor,
+        "incident.evidence_add",
+        evidence,
+        {"incident": incident.pk, "sha256": sha256, "size": size, "content_type": content_type, "url": url},
+    )
+    return evidence
