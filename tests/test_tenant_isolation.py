@@ -16,11 +16,16 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from customers.services.tiering import service_strategies_ensure
+from incidents.models import ImprovementAction, Phase
+from incidents.services.evidence import evidence_add
+from incidents.services.review import review_record
+from incidents.services.tasks import task_create
 from tests.customers.factories import (
     ContactFactory,
     CustomerAliasFactory,
@@ -34,8 +39,10 @@ from tests.customers.factories import (
     TierRuleFactory,
 )
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.incidents.factories import advance_to, open_incident
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
+from yuqing.notify.services import notification_send
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Membership, Role
 from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
@@ -99,6 +106,36 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         f"customers:feedback-{action}": (lambda w: {"pk": w.objects["feedback"].pk})
         for action in ("detail", "transition", "extend", "assign", "escalate")
     },
+    **{
+        f"incidents:{name}": (lambda w: {"pk": w.objects["incident"].pk})
+        for name in (
+            "incident-detail",
+            "incident-sla",
+            "incident-edit",
+            "incident-advance",
+            "incident-save-phase",
+            "incident-pause",
+            "incident-resume",
+            "incident-note",
+            "incident-plan-launch",
+            "evidence-add",
+            "task-create",
+        )
+    },
+    **{
+        f"incidents:{name}": (lambda w: {"pk": w.objects["incident_in_review"].pk})
+        for name in ("incident-move-back", "incident-review")
+    },
+    "incidents:evidence-download": lambda w: {"pk": w.objects["evidence"].pk},
+    "incidents:improvement-action-complete": lambda w: {"pk": w.objects["improvement_action"].pk},
+    **{
+        f"incidents:{name}": (lambda w: {"pk": w.objects["task"].pk})
+        for name in ("task-detail", "task-status", "task-comment")
+    },
+    **{
+        f"notify:{name}": (lambda w: {"pk": w.objects["notification"].pk})
+        for name in ("notification-read", "notification-open")
+    },
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -155,7 +192,8 @@ def _row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def world(tenant_a, tenant_b, admin_b) -> World:
+def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
     department_a = DepartmentFactory(tenant=tenant_a, name="甲行专属舆情部")
     membership_a = MembershipFactory(
         tenant=tenant_a,
@@ -180,6 +218,7 @@ def world(tenant_a, tenant_b, admin_b) -> World:
     TierChangeFactory(customer=customer, reason="a-only-marker-7f3c")
     service_strategies_ensure(tenant=tenant_a)
     objects = {
+        **_incidents_of_a(tenant_a, membership_a, department_a),
         "customer": customer,
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
@@ -192,6 +231,41 @@ def world(tenant_a, tenant_b, admin_b) -> World:
     return World(
         tenant_a, tenant_b, department_a, membership_a, event, Group.objects.create(name="g"), client_b, objects
     )
+
+
+def _incidents_of_a(tenant, member: Membership, department) -> dict[str, models.Model]:
+    """An incident with a task and evidence, one in review with an improvement action, a notification."""
+    actor = member.user
+    incident = open_incident(tenant, actor, title="a-only-marker-7f3c 事件", owner=member)
+    task = task_create(tenant=tenant, actor=actor, incident=incident, department=department, title="a-only-marker-7f3c")
+    evidence = evidence_add(
+        tenant=tenant,
+        actor=actor,
+        incident=incident,
+        title="a-only-marker-7f3c 截图",
+        file=SimpleUploadedFile("note.txt", b"a-only-marker-7f3c", content_type="text/plain"),
+    )
+    in_review = advance_to(
+        open_incident(tenant, actor, title="甲行专属复盘事件"), Phase.REVIEW, actor=actor, owner=member
+    )
+    review = review_record(
+        tenant=tenant,
+        actor=actor,
+        incident=in_review,
+        root_cause="a-only-marker-7f3c",
+        actions=[{"kind": "action", "title": "a-only-marker-7f3c", "owner": member, "due_date": date(2026, 12, 31)}],
+    )
+    notification = notification_send(
+        tenant=tenant, recipients=[member], kind="info", title="a-only-marker-7f3c", link="/"
+    )[0]
+    return {
+        "incident": incident,
+        "task": task,
+        "evidence": evidence,
+        "incident_in_review": in_review,
+        "improvement_action": ImprovementAction.objects.for_tenant(tenant).get(review=review),
+        "notification": notification,
+    }
 
 
 def _assert_no_leak(response, url: str) -> None:

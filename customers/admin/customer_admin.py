@@ -11,9 +11,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerAlias, Product, ServiceStrategy, Tag, TierChange, TierRule
@@ -223,28 +222,6 @@ class TierRuleAdmin(TenantScopedAdmin):
         tiering.tier_rule_delete(tenant=obj.tenant, actor=request.user, rule=obj, ip_address=client_ip(request))
 
 
-class NotFoundBeforeForbidden:
-    """For admins that refuse some actions outright (read-only history, fixed rows).
-
-    Django checks permissions before it looks the object up: another tenant's row (or a missing
-    one) must still answer 404, as everywhere else, not the 403 of a refused action.
-    """
-
-    def _require_object(self, request: HttpRequest, object_id: str | None) -> None:
-        if object_id is not None and self.get_object(request, unquote(object_id)) is None:
-            raise Http404
-
-    def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
-    ) -> Any:
-        self._require_object(request, object_id)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
-        self._require_object(request, object_id)
-        return super().delete_view(request, object_id, extra_context)
-
-
 class NameUniqueInTenantForm(forms.ModelForm):
     """Names are unique per tenant; the tenant is set only on save, so the form checks it here."""
 
@@ -283,7 +260,7 @@ class TagAdmin(NamedListAdmin):
 
 
 @admin.register(ServiceStrategy)
-class ServiceStrategyAdmin(NotFoundBeforeForbidden, TenantScopedAdmin):
+class ServiceStrategyAdmin(TenantScopedAdmin):
     """One row per tier, created with the defaults on demand: edited here, never added or removed."""
 
     list_display = ["tier", "requires_relationship_manager", "sla_factor", "risk_weight", "description"]
@@ -303,7 +280,7 @@ class ServiceStrategyAdmin(NotFoundBeforeForbidden, TenantScopedAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(NotFoundBeforeForbidden, TenantScopedAdmin):
+class TierChangeAdmin(TenantScopedAdmin):
     """The tier history is never edited: view only."""
 
     list_display = ["customer", "from_tier", "to_tier", "source", "rule", "actor", "reason", "created_at"]

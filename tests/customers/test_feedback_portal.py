@@ -226,7 +226,16 @@ def test_assigning_through_the_page(client_a, feedback_a, tenant_a):
     assert feedback_a.handler == manager
 
 
-def test_escalating_says_no_incident_was_opened_yet(client_a, feedback_a):
+@pytest.fixture
+def no_incident_opener():
+    """As when the incidents app is not installed: nothing registered to open an incident."""
+    previous = services.incident_opener()
+    services.incident_opener_register(None)
+    yield
+    services.incident_opener_register(previous)
+
+
+def test_escalating_without_an_incident_opener_says_none_was_opened(client_a, feedback_a, no_incident_opener):
     response = client_a.post(urls_of(feedback_a)["feedback-escalate"], follow=True)
     body = response.content.decode()
     assert "事件模块上线后将自动创建事件" in body
@@ -364,11 +373,12 @@ def test_an_incident_opened_on_escalation_is_linked_both_ways(client_a, feedback
         incident.feedback.add(feedback)
         return incident
 
+    previous = services.incident_opener()
     services.incident_opener_register(open_incident)
     try:
         response = client_a.post(urls_of(feedback_a)["feedback-escalate"], follow=True)
     finally:
-        services.incident_opener_register(None)
+        services.incident_opener_register(previous)
     body = response.content.decode()
     assert "客户投诉放款慢升级" in body
     assert "事件模块上线后将自动创建事件" not in body

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.admin import TenantScopedAdmin
@@ -34,21 +33,3 @@ class AuditEventAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    # Django checks the permission before it looks the object up: without these, another tenant's
-    # event would answer 403 to a change or delete and so give away that it exists.
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        self._get_or_404(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
-        self._get_or_404(request, object_id)
-        return super().delete_view(request, object_id, extra_context)
-
-    def _get_or_404(self, request: HttpRequest, object_id: str) -> AuditEvent:
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            raise Http404
-        return event

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -77,6 +78,27 @@ class TenantScopedAdmin(admin.ModelAdmin):
             base = related.objects.dangerously_all_tenants()
             kwargs["queryset"] = base if tenant is None else base.filter(tenant=tenant)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    # Django checks permissions before it looks the object up: on an admin that refuses an action
+    # (read-only history, say), another tenant's row would answer 403 and so give away that it
+    # exists. Look it up first: missing and foreign both answer 404, as everywhere else.
+    def _require_object(self, request: HttpRequest, object_id: str | None) -> None:
+        if object_id is not None and self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        self._require_object(request, object_id)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        self._require_object(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        self._require_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
         # Another tenant's object and a missing one answer alike: 404, not a hint in a redirect.
