@@ -379,8 +379,9 @@ def test_a_failing_opener_rolls_the_escalation_back(tenant_a, handler_a):
 
 def test_the_registered_opener_is_what_the_portal_uses(tenant_a):
     opener = mock.Mock()
+    previous = services.incident_opener()
     services.incident_opener_register(opener)
     try:
         assert services.incident_opener() is opener
     finally:
-        services.incident_opener_register(None)
+        services.incident_opener_register(previous)
