@@ -15,7 +15,6 @@ Target: query counts independent of page size and data size; p95 under 150 ms.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import random
 import statistics
@@ -24,10 +23,11 @@ import time
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.bench.pg_support import bench_database_url, copy_rows, reset_sequence, server_command  # noqa: E402
 
 REGIONS = ["北京", "上海", "深圳", "成都", "武汉", "杭州", "南京", "西安", "长沙", "贵阳", "广州", "重庆"]
 WORDS = ["恒通", "华瑞", "鼎盛", "汇丰源", "新宇", "瑞丰", "金桥", "润泽", "东方", "远航", "天成", "嘉禾", "联创"]
@@ -43,55 +43,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     return parser.parse_args()
-
-
-def bench_database_url() -> tuple[str, str, str]:
-    """(url of the throwaway database, url of the server's maintenance database, the new name)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database: this benchmark runs on PostgreSQL only.")
-    parts = urlsplit(url)
-    name = f"{(parts.path.lstrip('/') or 'yuqing')}_bench_{os.getpid()}"
-    return (
-        urlunsplit(parts._replace(path=f"/{name}")),
-        urlunsplit(parts._replace(path="/postgres")),
-        name,
-    )
-
-
-def server_command(maintenance_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(maintenance_url, autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def copy_rows(model: type, rows: Iterable[dict]) -> int:
-    """COPY `rows` (attname → value) into `model`'s table; fields left out take their defaults."""
-    from django.db import connection
-
-    rows = iter(rows)
-    first = next(rows, None)
-    if first is None:
-        return 0
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in first]
-    defaults = {f.attname: f.get_default() for f in fields}
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN"
-    count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in itertools.chain([first], rows):
-            copy.write_row([row.get(f.attname, defaults[f.attname]) for f in fields])
-            count += 1
-    return count
-
-
-def reset_sequence(model: type) -> None:
-    from django.db import connection
-
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
 
 
 def fill(tenant, membership, *, customers: int, feedback: int, rng: random.Random) -> dict:
