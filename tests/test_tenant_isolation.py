@@ -153,7 +153,8 @@ PLATFORM_PARAM_VALUES = {
 }
 
 # Patterns with no name that need no object: Django's own catch-alls and redirects.
-UNNAMED_ALLOWED = ("admin/(?P<url>.*)$", "^media/(?P<path>.*)$")
+# A public media route is not allowed: uploaded files are tenant data served by scoped views only.
+UNNAMED_ALLOWED = ("admin/(?P<url>.*)$",)
 
 
 def _admin_target(world: World, name: str) -> tuple[models.Model, bool] | None:
