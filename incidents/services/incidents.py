@@ -219,7 +219,7 @@ def incident_open(
     departments = _clean_many(tenant, "departments", departments)
 
     # The tenant row first: see the module docstring (one lock order, no deadlock with escalations).
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk", flat=True).get()
     if not IncidentNature.objects.for_tenant(tenant).exists():
         incident_natures_ensure(tenant=tenant)
     incident = Incident.objects.create(

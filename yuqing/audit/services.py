@@ -73,9 +73,11 @@ def audit_record(
     """Append one event to the tenant's chain.
 
     The tenant row is locked so concurrent writers take sequence numbers one after another
-    (PostgreSQL; SQLite serialises writers anyway).
+    (PostgreSQL; SQLite serialises writers anyway). FOR NO KEY UPDATE, not FOR UPDATE: inserting
+    any tenant-owned row takes a key-share lock on the tenant row for its foreign key, and two
+    transactions that each inserted rows and then audit would otherwise deadlock.
     """
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk", flat=True).get()
     last = AuditEvent.objects.for_tenant(tenant).order_by("-sequence").values("sequence", "hash").first()
     if target is not None:
         object_type = object_type or target._meta.label_lower
