@@ -36,7 +36,10 @@ def test_database_and_redis_urls_are_read_from_the_environment():
         "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['HOST'], "
         "settings.RQ_QUEUES['default']['URL']",
     )
-    assert result.stdout.strip() == "django.db.backends.postgresql db.internal redis://cache.internal:6379/2"
+    # A connect timeout is added, so an unreachable Redis cannot hold a request for the OS default.
+    assert result.stdout.strip() == (
+        "django.db.backends.postgresql db.internal redis://cache.internal:6379/2?socket_connect_timeout=2"
+    )
 
 
 def test_the_portal_speaks_chinese_in_shanghai_time_by_default():

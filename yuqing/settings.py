@@ -165,6 +165,10 @@ MEDIA_URL = "media/"
 # Queue: REDIS_URL, else the embedded server that `bin/run` starts on this unix socket.
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+# An unreachable Redis host must not hold a request for the OS's connect timeout: ingestion stores
+# mentions first and a sweep enqueues what could not be (no read timeout: workers block on dequeue).
+if "socket_connect_timeout" not in REDIS_URL:
+    REDIS_URL += ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=2"
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
     for name, timeout in (("default", 300), ("scoring", 600), ("notify", 120), ("reports", 1800))
