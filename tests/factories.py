@@ -47,6 +47,4 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.HANDLER
-    department = factory.LazyAttribute(
-        lambda o: Department.objects.for_tenant(o.tenant).order_by("pk").first()
-    )
+    department = factory.LazyAttribute(lambda o: Department.objects.for_tenant(o.tenant).order_by("pk").first())

@@ -1,4 +1,4 @@
-"""Sending in-portal notifications. Robots and e-mail arrive with the monitoring capability."""
+"""In-portal notifications: sending them to members, and marking them read."""
 
 from __future__ import annotations
 
