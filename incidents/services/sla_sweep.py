@@ -11,7 +11,9 @@ incidents. A batch is one transaction:
    transaction that inserted a row escalates it, even with two sweeps or a retried job;
 3. the clocks are marked (warned_for / breached_for = the deadline; a breach also sets the state);
 4. for the events this batch inserted: timeline entries, notifications (deduplicated by the
-   database per recipient and (clock, kind, deadline)), and one audit event per tenant.
+   database per recipient and (clock, kind, deadline)), breaches also to the tenant's robot,
+   e-mail and portal channels marked for SLA escalations (deduplicated per channel the same
+   way; sent by the notify jobs after commit), and one audit event per tenant.
 
 A worker killed mid-batch rolls the whole batch back, and the next sweep does it again. The
 statements per batch are a fixed number whatever the batch holds (escalation lookups are batched
@@ -36,8 +38,9 @@ from django.utils.translation import gettext as _
 from incidents.escalation import MEMBER_FIELDS, USER_FIELDS, Audience, audiences
 from incidents.models import SlaClock, SlaEvent, TimelineEntry
 from yuqing.audit.services import audit_record
-from yuqing.notify.models import Notification
-from yuqing.notify.services import Outgoing, notification_send_many
+from yuqing.notify import robots
+from yuqing.notify.models import Channel, Notification
+from yuqing.notify.services import Outgoing, notification_send_many, notify_channels
 from yuqing.tenancy.context import dangerously_all_tenants
 from yuqing.tenancy.models import Membership
 
@@ -246,6 +249,8 @@ def _escalate(kind: str, clocks: list[SlaClock], result: SweepResult) -> None:
             outgoing.append(Outgoing(member, Notification.Kind.ESCALATION, title, incident.title, link, key))
     TimelineEntry.objects.bulk_create(entries)
     result.notifications += notification_send_many(outgoing=outgoing)
+    if kind == BREACH:
+        _to_channels(clocks, texts, links, heard)
     # Last, and in tenant order: audit_record locks the tenant row (see services.common.audit).
     for tenant_id in sorted(by_tenant):
         recorded = by_tenant[tenant_id]
@@ -262,6 +267,39 @@ def _escalate(kind: str, clocks: list[SlaClock], result: SweepResult) -> None:
                 ]
             },
         )
+
+
+def _to_channels(clocks: list[SlaClock], texts: _Messages, links: str, heard: dict[int, Audience]) -> None:
+    """Breaches to the channels each tenant marked for SLA escalations: one query per tenant with
+    breaches, then a delivery per breach and channel (the robots' digests merge bursts)."""
+    by_tenant: dict[int, list[SlaClock]] = defaultdict(list)
+    for clock in clocks:
+        by_tenant[clock.tenant_id].append(clock)
+    for recorded in by_tenant.values():
+        tenant = recorded[0].tenant
+        channels = list(Channel.objects.for_tenant(tenant).filter(is_active=True, sla_escalations=True))
+        if not channels:
+            continue
+        zone = zoneinfo.ZoneInfo(tenant.time_zone)
+        for clock in recorded:
+            incident = clock.incident
+            names = {
+                "code": incident.code,
+                "title": incident.title,
+                "clock": texts.clocks[clock.kind],
+                "at": clock.deadline_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            }
+            who = texts.recipients(heard[clock.incident_id])
+            escalated = texts.escalated % {"who": who} if who else texts.nobody
+            notify_channels(
+                tenant=tenant,
+                channels=channels,
+                title=texts.escalation_title % names,
+                body=f"{robots.escape_markdown(incident.title)}\n{escalated}",
+                level=incident.severity,
+                link=links.format(pk=incident.pk),
+                dedupe_key=f"sla:{clock.pk}:breach:{clock.deadline_at.astimezone(dt.UTC):%Y%m%dT%H%M%S.%f}",
+            )
 
 
 def _entry(clock: SlaClock, kind: str, body: str, data: dict[str, str]) -> TimelineEntry:

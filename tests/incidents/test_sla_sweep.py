@@ -260,3 +260,28 @@ def test_five_and_fifty_due_clocks_cost_the_same_queries(tenant_a, tenant_b, peo
     # Django caps one SQLite statement at 999 bound parameters, so there a bulk INSERT of 150
     # notifications is two statements; PostgreSQL sends each bulk write as one.
     assert many - few <= (0 if connection.vendor == "postgresql" else 2)
+
+
+def test_a_breach_also_goes_to_the_channels_marked_for_sla_escalations_once(tenant_a, people) -> None:
+    from yuqing.notify.models import Delivery
+    from yuqing.notify.services import ChannelData, channel_create
+
+    marked = channel_create(
+        tenant=tenant_a,
+        actor=None,
+        data=ChannelData(name="值班邮箱", kind="email", email_recipients="duty@example.com", sla_escalations=True),
+    )
+    channel_create(
+        tenant=tenant_a, actor=None, data=ChannelData(name="日常邮箱", kind="email", email_recipients="a@example.com")
+    )
+    incident = open_case(tenant_a, people)
+    sla_sweep(now=T0 + dt.timedelta(minutes=25))  # a warning: not sent to channels
+    assert not Delivery.objects.for_tenant(tenant_a).exists()
+
+    sla_sweep(now=T0 + dt.timedelta(minutes=31))
+    sla_sweep(now=T0 + dt.timedelta(minutes=40))
+
+    [delivery] = Delivery.objects.for_tenant(tenant_a)
+    assert delivery.channel_id == marked.pk
+    assert incident.code in delivery.title and "值班主管" in delivery.body
+    assert (delivery.level, delivery.link) == (incident.severity, f"/incidents/{incident.pk}/")
