@@ -1,0 +1,133 @@
+"""Ingestion: the one service behind every path (API, RSS/Atom, file import, manual entry).
+
+`mentions_ingest` validates each item on its own (a bad item is rejected with a Chinese reason
+and never stops the others), normalises it (yuqing.monitoring.normalize), de-duplicates it, and
+stores the new mentions as `pending` in one transaction. Scoring is enqueued after the commit;
+when Redis is down the failure is logged and the scoring sweep picks the mentions up later, so
+nothing accepted is lost.
+
+De-duplication, in this order:
+1. the same (source, external id) as a stored mention, or as a recorded repost → duplicate of it;
+2. the same content fingerprint as a stored mention (or an earlier item of the batch) → a repost:
+   the mention's `repost_count` goes up by one and a `MentionRepost` row records the item's
+   provenance — unless the item *is* that mention or one of its recorded reposts (same source and
+   external id, or same source and URL, or same source when neither is given), which is a plain
+   re-delivery: duplicate, nothing counted. So re-delivering a batch changes nothing.
+
+Queries per batch: one per lookup (external ids, fingerprints, reposts), one bulk insert of
+mentions, one of reposts, and one UPDATE per distinct repost increment. A concurrent insert of the
+same item (IntegrityError) makes the insert fall back to one savepoint per item.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yuqing.audit.services import audit_record
+from yuqing.monitoring.ingestion.batch import Batch, chunks
+from yuqing.monitoring.ingestion.items import MAX_BODY_CHARS, Candidate, Rejected, author_pseudonymise, clean_item
+from yuqing.monitoring.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
+from yuqing.monitoring.models import Mention, Source
+from yuqing.tenancy.context import TenantMismatch
+from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission, require_permission
+from yuqing.tenancy.selectors import membership_of
+
+__all__ = [
+    "ACCEPTED",
+    "DUPLICATE",
+    "MAX_BODY_CHARS",
+    "REJECTED",
+    "IngestReport",
+    "ItemResult",
+    "author_pseudonymise",
+    "mentions_enqueue_scoring",
+    "mentions_ingest",
+]
+
+logger = logging.getLogger(__name__)
+
+SCORING_BATCH = 200
+
+
+# ---------------------------------------------------------------- the service
+
+
+def mentions_ingest(
+    *, tenant: Tenant, source: Source, items: list[Any], via: str, actor: User | None = None
+) -> IngestReport:
+    """Validate, normalise, de-duplicate and store `items` as pending mentions of `source`.
+
+    Every item gets a result, in order: accepted (a new mention), duplicate (of a stored mention,
+    its id given; a repost counts on it) or rejected (with the reason, in Chinese). One transaction;
+    scoring is enqueued after the commit. `actor` is the member entering mentions by hand (needs
+    the write permission; the batch is audited); the automatic paths pass none.
+    """
+    if source.tenant_id != tenant.pk:
+        raise TenantMismatch(f"Source {source.pk} is not of tenant {tenant.pk}.")
+    if via not in Mention.Via.values:
+        raise ValueError(f"Unknown ingestion path {via!r}.")
+    if actor is not None and not actor.is_superuser:
+        require_permission(membership_of(tenant=tenant, user=actor), Permission.WRITE)
+    if source.is_paused:
+        reason = _("信息源已暂停")
+        return IngestReport([ItemResult(index, REJECTED, None, reason) for index in range(len(items))])
+
+    now = timezone.now()
+    results: dict[int, ItemResult] = {}
+    candidates: list[Candidate] = []
+    for index, raw in enumerate(items):
+        try:
+            candidates.append(clean_item(index, raw, tenant=tenant, source=source, via=via, now=now))
+        except Rejected as rejected:
+            results[index] = ItemResult(index, REJECTED, None, rejected.reason)
+
+    with transaction.atomic():
+        batch = Batch(tenant=tenant, source=source, candidates=candidates)
+        if candidates:
+            batch.look_up()
+            batch.classify()
+            batch.insert_mentions()
+            batch.insert_reposts()
+        for result in batch.report():
+            results[result.index] = result
+        report = IngestReport([results[index] for index in range(len(items))])
+        if actor is not None:
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                action="mention.ingest",
+                target=source,
+                changes={"via": via, "accepted": report.accepted_ids, "duplicate": report.duplicate},
+            )
+        new_ids = report.accepted_ids
+        if new_ids:
+            transaction.on_commit(lambda: mentions_enqueue_scoring(tenant=tenant, mention_ids=new_ids))
+    return report
+
+
+def mentions_enqueue_scoring(*, tenant: Tenant, mention_ids: list[int]) -> bool:
+    """Enqueue scoring in jobs of at most SCORING_BATCH mentions. False when Redis could not be
+    reached: the mentions stay pending and the scoring sweep re-queues them."""
+    from redis.exceptions import RedisError
+
+    from yuqing.monitoring import jobs  # jobs import the services
+    from yuqing.tenancy.jobs import enqueue_for_tenant
+
+    for chunk in chunks(mention_ids, SCORING_BATCH):
+        try:
+            enqueue_for_tenant(jobs.mentions_score_job, tenant=tenant, queue="scoring", mention_ids=list(chunk))
+        except (RedisError, OSError) as error:
+            logger.warning(
+                "scoring not enqueued for %d mentions of tenant %s (%s); the sweep will pick them up",
+                len(mention_ids),
+                tenant.pk,
+                error,
+            )
+            return False
+    return True
