@@ -17,6 +17,8 @@ from rq import cron
 from customers.jobs import tier_recompute_all_tenants
 from incidents.jobs import sla_sweep_job
 from yuqing.audit.jobs import audit_verify_all
+from yuqing.monitoring.jobs import feeds_poll_due, mentions_score_sweep
+from yuqing.notify.jobs import deliveries_sweep
 
 # Nightly, while the portal is quiet: re-hash every tenant's audit chain and record any break.
 cron.register(audit_verify_all, queue_name="default", cron="30 2 * * *", job_timeout=3600)
@@ -24,3 +26,9 @@ cron.register(audit_verify_all, queue_name="default", cron="30 2 * * *", job_tim
 cron.register(tier_recompute_all_tenants, queue_name="default", cron="0 3 * * *")
 # Every minute: SLA warnings and breaches, exactly once each (ttl: a sweep left queued past the next one is dropped).
 cron.register(sla_sweep_job, queue_name="default", cron="* * * * *", job_timeout=300, ttl=60)
+# Every minute: deliveries whose send job was lost, held ones whose quiet hours ended, dead senders' rows.
+cron.register(deliveries_sweep, queue_name="notify", cron="* * * * *", job_timeout=120, ttl=60)
+# Every minute: a poll job per RSS/Atom source whose interval has elapsed (each source at most once in the queue).
+cron.register(feeds_poll_due, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
+# Every minute: re-queue mentions pending for over a minute (their scoring job was lost), in batches of 200.
+cron.register(mentions_score_sweep, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)

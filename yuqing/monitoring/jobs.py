@@ -1,0 +1,108 @@
+"""RQ jobs of monitoring: thin, they take the tenant id first (tenant_job), re-fetch and call a service.
+
+Shared file: each engineer keeps their jobs in their own block below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rq.exceptions import DuplicateJobError
+
+from yuqing.monitoring.feeds import feed_poll, feed_sources_due
+from yuqing.monitoring.models import Source
+from yuqing.tenancy.jobs import enqueue_for_tenant, tenant_job
+from yuqing.tenancy.models import Tenant
+
+# --- scoring (owned by the SCORING engineer)
+
+SCORING_QUEUE = "scoring"
+SCORING_SWEEP_BATCH = 200
+
+
+@tenant_job
+def mentions_score_job(tenant: Tenant, mention_ids: list[int]) -> int:
+    """Score a batch of mentions (enqueued by ingestion after commit, and by the sweep); how many."""
+    from yuqing.monitoring.scoring import mentions_score  # lazily: scoring imports the NLP stack
+
+    return len(mentions_score(tenant=tenant, mention_ids=mention_ids))
+
+
+def mentions_score_sweep() -> int:
+    """Every minute (yuqing.cron): re-queue mentions pending for more than a minute, across
+    tenants (their job was lost: Redis down at commit, worker killed); how many jobs were queued.
+
+    Bounded per run (the oldest SWEEP_LIMIT mentions). Each batch's job id names its mentions and
+    is enqueued as unique, so while a batch from the previous minute still waits in the queue (a
+    busy worker) the same batch is not queued again; finished jobs are dropped at once.
+    """
+    from yuqing.monitoring.scoring.service import mentions_pending_stale
+
+    queued = 0
+    for tenant, mention_ids in mentions_pending_stale():
+        for start in range(0, len(mention_ids), SCORING_SWEEP_BATCH):
+            batch = mention_ids[start : start + SCORING_SWEEP_BATCH]
+            try:
+                enqueue_for_tenant(
+                    mentions_score_job,
+                    tenant=tenant,
+                    queue=SCORING_QUEUE,
+                    mention_ids=batch,
+                    job_id=f"mentions-score-sweep-{tenant.pk}-{batch[0]}-{batch[-1]}-{len(batch)}",
+                    unique=True,
+                    result_ttl=0,
+                    failure_ttl=600,
+                )
+            except DuplicateJobError:
+                continue
+            queued += 1
+    return queued
+
+
+@tenant_job
+def sentiment_model_train_job(tenant: Tenant, model_id: int) -> str | None:
+    """Train a sentiment model version (queued by training.sentiment_model_train); its status."""
+    from yuqing.monitoring.training import sentiment_model_train_run
+
+    model = sentiment_model_train_run(tenant=tenant, model_id=model_id)
+    return model.status if model is not None else None
+
+
+# --- feeds (RSS/Atom polling; owned by the FEEDS engineer)
+
+
+@tenant_job
+def feed_poll_job(tenant: Tenant, source_id: int) -> dict[str, Any] | None:
+    """Poll one feed source now (queued by feeds_poll_due). A source gone meanwhile: nothing to do."""
+    source = Source.objects.for_tenant(tenant).filter(pk=source_id).first()
+    if source is None:
+        return None
+    return asdict(feed_poll(tenant=tenant, source=source))
+
+
+def feeds_poll_due() -> int:
+    """Every minute (yuqing.cron): one poll job per due feed source, across tenants. Returns how many.
+
+    Each source's job has a fixed id and is enqueued as unique: while one poll of a feed is queued
+    or running, the next minute's sweep does not queue another (a busy worker does not pile them
+    up). Finished jobs are dropped at once; a failed one blocks its source for 10 minutes at most.
+    """
+    queued = 0
+    for source in feed_sources_due():
+        try:
+            enqueue_for_tenant(
+                feed_poll_job,
+                tenant=source.tenant,
+                source_id=source.pk,
+                job_id=f"feed-poll-{source.pk}",
+                unique=True,
+                job_timeout=120,
+                ttl=600,
+                result_ttl=0,
+                failure_ttl=600,
+            )
+        except DuplicateJobError:
+            continue
+        queued += 1
+    return queued
