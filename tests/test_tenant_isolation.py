@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from customers.services.tiering import service_strategies_ensure
 from incidents.models import ImprovementAction, Phase
@@ -42,6 +43,21 @@ from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.incidents.factories import advance_to, open_incident
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
+from yuqing.monitoring.models import (
+    DictionaryWord,
+    IngestToken,
+    KeywordRule,
+    Level,
+    Mention,
+    MentionCustomer,
+    RiskWarning,
+    SentimentModel,
+    Source,
+    Story,
+    WarningPolicy,
+    WarningRoute,
+)
+from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import notification_send
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Membership, Role
@@ -127,6 +143,18 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         for name in ("incident-move-back", "incident-review")
     },
     "incidents:evidence-download": lambda w: {"pk": w.objects["evidence"].pk},
+    **{
+        f"monitoring:{name}": (lambda w, key=key: {"pk": w.objects[key].pk})
+        for key, names in {
+            "mention": ("mention-detail", "mention-triage", "mention-escalate"),
+            "warning": ("warning-detail", "warning-acknowledge", "warning-close"),
+            "source": ("source-edit", "source-pause"),
+            "keyword_rule": ("rule-edit", "rule-toggle"),
+            "ingest_token": ("token-rotate", "token-revoke"),
+            "sentiment_model": ("model-activate",),
+        }.items()
+        for name in names
+    },
     "incidents:improvement-action-complete": lambda w: {"pk": w.objects["improvement_action"].pk},
     **{
         f"incidents:{name}": (lambda w: {"pk": w.objects["task"].pk})
@@ -220,6 +248,7 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
     service_strategies_ensure(tenant=tenant_a)
     objects = {
         **_incidents_of_a(tenant_a, membership_a, department_a),
+        **_monitoring_of_a(tenant_a, customer),
         "customer": customer,
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
@@ -266,6 +295,58 @@ def _incidents_of_a(tenant, member: Membership, department) -> dict[str, models.
         "incident_in_review": in_review,
         "improvement_action": ImprovementAction.objects.for_tenant(tenant).get(review=review),
         "notification": notification,
+    }
+
+
+def _monitoring_of_a(tenant, customer) -> dict[str, models.Model]:
+    """A scored mention in a story with a warning, a source, rule, word, policy, route, token and model
+    (and the notification channel the route needs, with one delivery)."""
+    now = timezone.now()
+    source = Source.objects.create(tenant=tenant, name="a-only-marker-7f3c 微博", kind=Source.Kind.WEIBO)
+    story = Story.objects.create(
+        tenant=tenant, title="a-only-marker-7f3c 话题", first_seen_at=now, last_seen_at=now, mention_count=1
+    )
+    mention = Mention.objects.create(
+        tenant=tenant,
+        source=source,
+        body="a-only-marker-7f3c 甲行专员张三 逾期",
+        published_at=now,
+        retrieved_at=now,
+        via=Mention.Via.API,
+        content_hash="a" * 64,
+        status=Mention.Status.SCORED,
+        score=60,
+        level=Level.YELLOW,
+        story=story,
+    )
+    MentionCustomer.objects.create(tenant=tenant, mention=mention, customer=customer, matched="甲行专员张三")
+    warning = RiskWarning.objects.create(
+        tenant=tenant,
+        story=story,
+        level=Level.YELLOW,
+        peak_level=Level.YELLOW,
+        score=60,
+        queue=RiskWarning.Queue.CUSTOMER_SERVICE,
+        trigger=mention,
+        raised_at=now,
+        updated_at=now,
+    )
+    channel = Channel.objects.create(tenant=tenant, name="a-only-marker-7f3c 渠道", kind=Channel.Kind.PORTAL)
+    WarningRoute.objects.create(tenant=tenant, name="a-only-marker-7f3c 推送", channel=channel)
+    Delivery.objects.create(tenant=tenant, channel=channel, title="a-only-marker-7f3c 预警")
+    WarningPolicy.objects.create(tenant=tenant)
+    DictionaryWord.objects.create(tenant=tenant, word="a-only-marker-7f3c")
+    return {
+        "mention": mention,
+        "warning": warning,
+        "source": source,
+        "keyword_rule": KeywordRule.objects.create(tenant=tenant, term="甲行专属词", category="a-only-marker-7f3c"),
+        "ingest_token": IngestToken.objects.create(
+            tenant=tenant, name="a-only-marker-7f3c 令牌", prefix="a0a0a0a0", digest="f" * 64
+        ),
+        "sentiment_model": SentimentModel.objects.create(
+            tenant=tenant, version=1, status=SentimentModel.Status.READY, accuracy=0.8, default_accuracy=0.7
+        ),
     }
 
 

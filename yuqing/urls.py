@@ -29,7 +29,9 @@ urlpatterns = [
     path("audit/", include("yuqing.audit.urls")),
     path("customers/", include("customers.urls")),
     path("incidents/", include("incidents.urls")),
+    path("monitoring/", include("yuqing.monitoring.urls")),
     path("notifications/", include("yuqing.notify.urls")),
+    path("api/v1/", include("yuqing.monitoring.api_urls")),
     path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,41 @@
+"""URLs of the monitoring portal (names join the monitoring: namespace). The JSON ingestion API is
+mounted separately, at /api/v1/ (api_urls.py)."""
+
+from django.urls import path
+
+from yuqing.monitoring.views import dashboard, intake, mentions, sentiment, settings, tokens, warnings_board
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", mentions.mention_list, name="mention-list"),
+    path("live/", mentions.mention_live, name="mention-live"),
+    path("customer-options/", mentions.customer_options, name="customer-options"),
+    path("new/", intake.mention_create, name="mention-create"),
+    path("upload/", intake.crawler_upload, name="crawler-upload"),
+    path("<int:pk>/", mentions.mention_detail, name="mention-detail"),
+    path("<int:pk>/triage/", mentions.mention_triage, name="mention-triage"),
+    path("<int:pk>/escalate/", mentions.mention_escalate, name="mention-escalate"),
+    path("warnings/", warnings_board.warning_board, name="warning-board"),
+    path("warnings/<int:pk>/", warnings_board.warning_detail, name="warning-detail"),
+    path("warnings/<int:pk>/acknowledge/", warnings_board.warning_acknowledge_view, name="warning-acknowledge"),
+    path("warnings/<int:pk>/close/", warnings_board.warning_close_view, name="warning-close"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("settings/sources/", settings.source_list, name="source-list"),
+    path("settings/sources/new/", settings.source_create, name="source-create"),
+    path("settings/sources/<int:pk>/", settings.source_edit, name="source-edit"),
+    path("settings/sources/<int:pk>/pause/", settings.source_pause, name="source-pause"),
+    path("settings/rules/", settings.rule_list, name="rule-list"),
+    path("settings/rules/new/", settings.rule_create, name="rule-create"),
+    path("settings/rules/seed/", settings.rule_seed, name="rule-seed"),
+    path("settings/rules/<int:pk>/", settings.rule_edit, name="rule-edit"),
+    path("settings/rules/<int:pk>/toggle/", settings.rule_toggle, name="rule-toggle"),
+    path("settings/policy/", settings.policy_edit, name="policy-edit"),
+    path("settings/tokens/", tokens.token_list, name="token-list"),
+    path("settings/tokens/<int:pk>/rotate/", tokens.token_rotate, name="token-rotate"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("settings/models/", sentiment.model_list, name="model-list"),
+    path("settings/models/train/", sentiment.model_train, name="model-train"),
+    path("settings/models/default/", sentiment.model_default, name="model-default"),
+    path("settings/models/<int:pk>/activate/", sentiment.model_activate, name="model-activate"),
+]
