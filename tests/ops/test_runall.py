@@ -76,27 +76,34 @@ def running(tmp_path: Path) -> Iterator[Running]:
             process.wait()
 
 
-def test_it_serves_the_portal_with_a_worker_and_one_cron_scheduler(running):
+def _workers(redis) -> dict[str, Worker]:
+    """The forking worker and the scorer (a worker that keeps tenants' scoring engines warm)."""
+    return {"scorer" if w.queue_names() == ["scoring"] else "worker": w for w in Worker.all(connection=redis)}
+
+
+def test_it_serves_the_portal_with_workers_for_every_queue_and_one_cron_scheduler(running):
     assert answers(f"http://127.0.0.1:{running.port}/healthz")
-    (worker,) = Worker.all(connection=running.redis)
-    assert set(worker.queue_names()) == {"default", "scoring", "notify", "reports"}
+    workers = _workers(running.redis)
+    assert set(workers["worker"].queue_names()) == {"default", "notify", "reports"}
+    assert workers["scorer"].queue_names() == ["scoring"]
     (cron,) = CronScheduler.all(connection=running.redis)
     assert "yuqing.audit.jobs.audit_verify_all" in [job.func_name for job in cron.get_jobs()]
 
 
 def test_ctrl_c_stops_every_process(running):
-    (worker,) = Worker.all(connection=running.redis)
+    worker, scorer = _workers(running.redis).values()
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=40) == 0
     output = running.process.stdout.read()
     assert "全部进程已停止" in output
     assert not answers(f"http://127.0.0.1:{running.port}/healthz")
     assert not Path(f"/proc/{worker.pid}").exists()
+    assert not Path(f"/proc/{scorer.pid}").exists()
     assert not (running.var_dir / "redis.sock").exists()
 
 
 def test_when_one_process_dies_the_others_stop_and_it_exits_non_zero(running):
-    (worker,) = Worker.all(connection=running.redis)
+    worker = _workers(running.redis)["worker"]
     os.kill(worker.pid, signal.SIGKILL)
     assert running.process.wait(timeout=40) != 0
     output = running.process.stdout.read()

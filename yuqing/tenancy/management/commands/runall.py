@@ -169,14 +169,19 @@ class Command(BaseCommand):
             call_command("seed_demo", no_logins=True)
             connections.close_all()
         web = self._start("web", self._web_argv(host, port, options), env, python_module=True)
-        worker = self._start("worker", ["rqworker", *settings.RQ_QUEUES, "--with-scheduler"], env)
+        worker = self._start("worker", ["rqworker", *_forking_queues(), "--with-scheduler"], env)
+        # Scoring keeps each tenant's segmenter and sentiment model warm in memory (seconds to build
+        # for a large tenant), so it runs in a worker that does not fork a fresh process per job.
+        scorer = self._start("scorer", ["rqworker", *SCORING_QUEUES, "--worker-class", "rq.worker.SimpleWorker"], env)
         cron = self._start("cron", ["rqcron", "yuqing.cron"], env)
-        children += [web, worker, cron]
+        children += [web, worker, scorer, cron]
         failed = self._wait_until(lambda: _port_answers(host, port), children, _("web 服务器"))
         if failed is not None or self._stop_signal is not None:
             return failed
         return self._wait_until(
-            lambda: _registered_in_redis(worker.process.pid, cron.process.pid), children, _("worker 与 cron")
+            lambda: _registered_in_redis([worker.process.pid, scorer.process.pid], cron.process.pid),
+            children,
+            _("worker 与 cron"),
         )
 
     def _check_port_free(self, host: str, port: int) -> None:
@@ -226,8 +231,8 @@ class Command(BaseCommand):
         lines = [
             "",
             self.style.SUCCESS(_("舆情处置系统已启动：%(url)s") % {"url": portal_url(host, port)}),
-            _("  web：gunicorn · worker：rqworker %(queues)s · cron：rqcron yuqing.cron")
-            % {"queues": " ".join(settings.RQ_QUEUES)},
+            _("  web：gunicorn · worker：rqworker %(queues)s · 评分：rqworker %(scoring)s · cron：rqcron yuqing.cron")
+            % {"queues": " ".join(_forking_queues()), "scoring": " ".join(SCORING_QUEUES)},
             _("  Redis：%(redis)s") % {"redis": redis},
         ]
         if seeded:
@@ -279,8 +284,15 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def _registered_in_redis(worker_pid: int, cron_pid: int) -> bool:
-    """Both have announced themselves in Redis (by pid: a shared Redis may hold other hosts' too)."""
+SCORING_QUEUES = ("scoring",)
+
+
+def _forking_queues() -> list[str]:
+    return [name for name in settings.RQ_QUEUES if name not in SCORING_QUEUES]
+
+
+def _registered_in_redis(worker_pids: list[int], cron_pid: int) -> bool:
+    """All have announced themselves in Redis (by pid: a shared Redis may hold other hosts' too)."""
     import redis
     from django_rq import get_connection
     from rq import Worker
@@ -292,7 +304,8 @@ def _registered_in_redis(worker_pid: int, cron_pid: int) -> bool:
         schedulers = CronScheduler.all(connection=connection, cleanup=False)
     except (redis.RedisError, OSError):
         return False
-    return any(w.pid == worker_pid for w in workers) and any(c.pid == cron_pid for c in schedulers)
+    pids = {w.pid for w in workers}
+    return all(pid in pids for pid in worker_pids) and any(c.pid == cron_pid for c in schedulers)
 
 
 def _port_answers(host: str, port: int) -> bool:
