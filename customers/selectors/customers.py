@@ -180,6 +180,20 @@ def customer_service_profiles(*, tenant: Tenant, customer_ids: Iterable[int]) ->
 
 
 @dataclass(frozen=True)
+class RiskTier:
+    tier: str
+    risk_weight: Decimal
+
+
+def customer_risk_tiers(*, tenant: Tenant, customer_ids: Iterable[int]) -> dict[int, RiskTier]:
+    """Tier and risk weight of many customers in two light queries (scoring needs no more than this;
+    customer_service_profiles also loads relationship managers, several times slower per batch)."""
+    strategies = _strategies(tenant)
+    rows = Customer.objects.for_tenant(tenant).filter(pk__in=list(customer_ids)).values_list("pk", "tier")
+    return {pk: RiskTier(tier, strategies[tier].risk_weight) for pk, tier in rows}
+
+
+@dataclass(frozen=True)
 class MatchName:
     customer_id: int
     text: str

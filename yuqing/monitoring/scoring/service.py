@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
-from customers.selectors.customers import customer_service_profiles
+from customers.selectors.customers import customer_risk_tiers
 from yuqing.monitoring.models import Mention, MentionCustomer, RiskWarning, WarningPolicy
 from yuqing.monitoring.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
 from yuqing.monitoring.scoring.sentiment import polarity_for
@@ -186,7 +186,7 @@ def mentions_score(*, tenant: Tenant, mention_ids: Iterable[int]) -> list[Mentio
             return []
         analyses = [engine.analyse(m.title, m.body, sentiment) for m in mentions]
         linked = {customer_id for a in analyses if not a.excluded for customer_id in a.customers}
-        profiles = customer_service_profiles(tenant=tenant, customer_ids=linked) if linked else {}
+        profiles = customer_risk_tiers(tenant=tenant, customer_ids=linked) if linked else {}
         velocities = _velocities(tenant, mentions, analyses)
         now = timezone.now()
         links: list[MentionCustomer] = []
