@@ -404,3 +404,30 @@ def test_nothing_is_lost_when_redis_is_down(tenant_a, weibo, settings, caplog, d
     assert report.accepted == 1
     assert mentions(tenant_a).get().status == Mention.Status.PENDING
     assert "scoring not enqueued" in caplog.text
+
+
+def test_a_stored_mention_that_gains_reposts_is_scored_again(
+    tenant_a, weibo, forum, rq_queues, django_capture_on_commit_callbacks
+):
+    import django_rq
+
+    original = ingest(tenant_a, weibo, [{"external_id": "w1", "body": "某某金融平台跑路了，大家的钱还能拿回来吗？"}])
+    queue = django_rq.get_queue("scoring")
+    queue.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            tenant_a,
+            forum,
+            [
+                {"external_id": "f1", "body": "转发：某某金融平台跑路了 大家的钱还能拿回来吗"},
+                {"external_id": "f2", "body": "另一条全新的帖子：某项目停工"},
+            ],
+        )
+    [job] = queue.get_jobs()
+    fresh = mentions(tenant_a).get(external_id="f2")
+    assert sorted(job.kwargs["mention_ids"]) == sorted([original.results[0].mention_id, fresh.pk])
+
+    queue.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(tenant_a, forum, [{"external_id": "f1", "body": "转发：某某金融平台跑路了 大家的钱还能拿回来吗"}])
+    assert queue.get_jobs() == []  # a re-delivered repost adds nothing and scores nothing again

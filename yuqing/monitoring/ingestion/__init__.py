@@ -105,9 +105,10 @@ def mentions_ingest(
                 target=source,
                 changes={"via": via, "accepted": report.accepted_ids, "duplicate": report.duplicate},
             )
-        new_ids = report.accepted_ids
-        if new_ids:
-            transaction.on_commit(lambda: mentions_enqueue_scoring(tenant=tenant, mention_ids=new_ids))
+        # Stored mentions that gained reposts are scored again: reposts are reach and velocity.
+        to_score = sorted(set(report.accepted_ids) | batch.reposted_ids)
+        if to_score:
+            transaction.on_commit(lambda: mentions_enqueue_scoring(tenant=tenant, mention_ids=to_score))
     return report
 
 

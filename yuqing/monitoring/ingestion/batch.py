@@ -82,6 +82,8 @@ class Batch:
         # This batch.
         self.batch_external_ids: dict[str, int | _Slot] = {}
         self.batch_hashes: dict[str, _Slot] = {}
+        # Mentions whose repost count this batch raised (they are scored again).
+        self.reposted_ids: set[int] = set()
 
     def _mentions(self) -> TenantQuerySet:
         return Mention.objects.for_tenant(self.tenant)
@@ -289,6 +291,7 @@ class Batch:
         for delta, ids in by_delta.items():
             for chunk in chunks(sorted(ids)):
                 self._mentions().filter(pk__in=chunk).update(repost_count=F("repost_count") + delta)
+        self.reposted_ids = {mention_id for mention_id, count in counted.items() if count}
 
     def report(self) -> list[ItemResult]:
         return [outcome.result() for outcome in self.outcomes]
