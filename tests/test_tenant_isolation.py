@@ -152,6 +152,9 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
             "keyword_rule": ("rule-edit", "rule-toggle"),
             "ingest_token": ("token-rotate", "token-revoke"),
             "sentiment_model": ("model-activate",),
+            "channel": ("channel-detail", "channel-edit", "channel-test"),
+            "delivery": ("delivery-retry",),
+            "warning_route": ("route-edit", "route-toggle"),
         }.items()
         for name in names
     },
@@ -332,14 +335,19 @@ def _monitoring_of_a(tenant, customer) -> dict[str, models.Model]:
         updated_at=now,
     )
     channel = Channel.objects.create(tenant=tenant, name="a-only-marker-7f3c 渠道", kind=Channel.Kind.PORTAL)
-    WarningRoute.objects.create(tenant=tenant, name="a-only-marker-7f3c 推送", channel=channel)
-    Delivery.objects.create(tenant=tenant, channel=channel, title="a-only-marker-7f3c 预警")
+    route = WarningRoute.objects.create(tenant=tenant, name="a-only-marker-7f3c 推送", channel=channel)
+    delivery = Delivery.objects.create(
+        tenant=tenant, channel=channel, title="a-only-marker-7f3c 预警", status=Delivery.Status.FAILED
+    )
     WarningPolicy.objects.create(tenant=tenant)
     DictionaryWord.objects.create(tenant=tenant, word="a-only-marker-7f3c")
     return {
         "mention": mention,
         "warning": warning,
         "source": source,
+        "channel": channel,
+        "delivery": delivery,
+        "warning_route": route,
         "keyword_rule": KeywordRule.objects.create(tenant=tenant, term="甲行专属词", category="a-only-marker-7f3c"),
         "ingest_token": IngestToken.objects.create(
             tenant=tenant, name="a-only-marker-7f3c 令牌", prefix="a0a0a0a0", digest="f" * 64

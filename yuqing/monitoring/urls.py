@@ -3,7 +3,7 @@ mounted separately, at /api/v1/ (api_urls.py)."""
 
 from django.urls import path
 
-from yuqing.monitoring.views import dashboard, intake, mentions, sentiment, settings, tokens, warnings_board
+from yuqing.monitoring.views import channels, dashboard, intake, mentions, sentiment, settings, tokens, warnings_board
 
 app_name = "monitoring"
 
@@ -31,6 +31,16 @@ urlpatterns = [
     path("settings/rules/<int:pk>/", settings.rule_edit, name="rule-edit"),
     path("settings/rules/<int:pk>/toggle/", settings.rule_toggle, name="rule-toggle"),
     path("settings/policy/", settings.policy_edit, name="policy-edit"),
+    path("settings/channels/", channels.channel_list, name="channel-list"),
+    path("settings/channels/new/", channels.channel_create_view, name="channel-create"),
+    path("settings/channels/<int:pk>/", channels.channel_detail, name="channel-detail"),
+    path("settings/channels/<int:pk>/edit/", channels.channel_edit, name="channel-edit"),
+    path("settings/channels/<int:pk>/test/", channels.channel_test, name="channel-test"),
+    path("settings/deliveries/<int:pk>/retry/", channels.delivery_retry, name="delivery-retry"),
+    path("settings/routes/", channels.route_list, name="route-list"),
+    path("settings/routes/new/", channels.route_create, name="route-create"),
+    path("settings/routes/<int:pk>/", channels.route_edit, name="route-edit"),
+    path("settings/routes/<int:pk>/toggle/", channels.route_toggle, name="route-toggle"),
     path("settings/tokens/", tokens.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/rotate/", tokens.token_rotate, name="token-rotate"),
     path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),

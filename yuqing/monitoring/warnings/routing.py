@@ -19,14 +19,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from yuqing.audit.services import audit_record
+from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, RiskWarning, WarningRoute
 from yuqing.notify import robots
 from yuqing.notify import services as notify_services
 from yuqing.notify.models import Channel
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.selectors import get_for_tenant, membership_of
 from yuqing.workcalendar.deadlines import Calendar, is_working_day
 from yuqing.workcalendar.selectors import calendar_for_tenant
 
@@ -188,3 +188,51 @@ def warning_route_create(
         },
     )
     return route
+
+
+def _route_snapshot(route: WarningRoute) -> dict[str, object]:
+    return {
+        "name": route.name,
+        "channel": route.channel_id,
+        "min_level": route.min_level,
+        "quiet_start": route.quiet_start,
+        "quiet_end": route.quiet_end,
+        "quiet_on_non_working_days": route.quiet_on_non_working_days,
+        "is_active": route.is_active,
+    }
+
+
+@transaction.atomic
+def warning_route_update(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    route: WarningRoute,
+    name: str,
+    channel: Channel,
+    min_level: int,
+    quiet_start: dt.time | None = None,
+    quiet_end: dt.time | None = None,
+    quiet_on_non_working_days: bool = False,
+    is_active: bool = True,
+) -> WarningRoute:
+    """Change a route (the same checks as warning_route_create); audited with what changed."""
+    if actor is not None:
+        require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
+    if channel.tenant_id != tenant.pk:
+        raise ValidationError({"channel": _("通知渠道不属于本机构。")})
+    locked = get_for_tenant(WarningRoute.objects.for_tenant(tenant).select_for_update(), tenant=tenant, pk=route.pk)
+    before = _route_snapshot(locked)
+    locked.name = (name or "").strip()
+    locked.channel = channel
+    locked.min_level = min_level
+    locked.quiet_start = quiet_start
+    locked.quiet_end = quiet_end
+    locked.quiet_on_non_working_days = quiet_on_non_working_days
+    locked.is_active = is_active
+    locked.full_clean()
+    locked.save()
+    changes = changes_between(before, _route_snapshot(locked))
+    if changes:
+        audit_record(tenant=tenant, actor=actor, action="warning_route.update", target=locked, changes=changes)
+    return locked
