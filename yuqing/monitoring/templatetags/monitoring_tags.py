@@ -118,4 +118,6 @@ def factor_label(factor: dict) -> str:
         "velocity": _("传播速度"),
         "customer": _("涉及客户"),
     }
-    return factor.get("label") or labels.get(factor.get("key", ""), factor.get("key", ""))
+    # By key first: the label stored in the explanation is the Chinese one of scoring time.
+    key = factor.get("key", "")
+    return labels.get(key) or _(factor.get("label") or key)
