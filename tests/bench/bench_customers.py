@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, copy_rows, reset_sequence, server_command  # noqa: E402
+from tests.bench.pg_support import bench_database_url, copy_rows, p95, reset_sequence, server_command  # noqa: E402
 
 REGIONS = ["北京", "上海", "深圳", "成都", "武汉", "杭州", "南京", "西安", "长沙", "贵阳", "广州", "重庆"]
 WORDS = ["恒通", "华瑞", "鼎盛", "汇丰源", "新宇", "瑞丰", "金桥", "润泽", "东方", "远航", "天成", "嘉禾", "联创"]
@@ -185,11 +185,6 @@ def measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     return timings, queries, len(response.content)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, server_command  # noqa: E402
+from tests.bench.pg_support import bench_database_url, p95, server_command  # noqa: E402
 
 COMPANIES = [
     "恒通集团",
@@ -107,11 +107,6 @@ def make_batches(args: argparse.Namespace, rng: random.Random) -> list[bytes]:
             )
         batches.append(json.dumps({"source": "微博采集", "items": items}, ensure_ascii=False).encode())
     return batches
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:

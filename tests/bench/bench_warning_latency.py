@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, server_command  # noqa: E402
+from tests.bench.pg_support import bench_database_url, p95, server_command  # noqa: E402
 
 PORT = 8799
 CALM = (
@@ -50,18 +50,13 @@ RISKY = (
 PLACES = ("成都", "武汉", "西安", "长沙", "合肥", "贵阳", "南京", "杭州")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def describe(name: str, values: list[float]) -> None:
     if not values:
         print(f"  {name:<44} (none)")
         return
     print(
         f"  {name:<44} n={len(values):>5}  median {statistics.median(values):6.2f} s"
-        f"  p95 {percentile(values, 0.95):6.2f} s  max {max(values):6.2f} s"
+        f"  p95 {p95(values):6.2f} s  max {max(values):6.2f} s"
     )
 
 
@@ -199,7 +194,7 @@ def measure(sent: dict[str, float]) -> None:
     describe("warning raised or changed (recorded)", warned)
     describe("channel notification queued", notified)
     if warned:
-        verdict = "met" if percentile(warned, 0.95) < 5 else "NOT met"
+        verdict = "met" if p95(warned) < 5 else "NOT met"
         print(f"target p95 < 5 s to warning recorded: {verdict}")
 
 

@@ -1,4 +1,4 @@
-"""What the PostgreSQL benchmarks share: a throwaway database beside DATABASE_URL's, and COPY."""
+"""What the PostgreSQL benchmarks share: a throwaway database beside DATABASE_URL's, COPY, and p95."""
 
 from __future__ import annotations
 
@@ -56,3 +56,9 @@ def reset_sequence(model: type) -> None:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
