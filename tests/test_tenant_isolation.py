@@ -147,7 +147,7 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
     **{
         f"monitoring:{name}": (lambda w, key=key: {"pk": w.objects[key].pk})
         for key, names in {
-            "mention": ("mention-detail", "mention-triage", "mention-escalate"),
+            "mention": ("mention-detail", "mention-triage", "mention-escalate", "mention-reveal"),
             "warning": ("warning-detail", "warning-acknowledge", "warning-close"),
             "source": ("source-edit", "source-pause"),
             "keyword_rule": ("rule-edit", "rule-toggle"),
