@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from django.apps import apps
@@ -28,8 +29,8 @@ from yuqing.monitoring.personal_data import (
     mention_reveal_original,
     mentions_mask_stored,
 )
-from yuqing.monitoring.warnings import warnings_process
-from yuqing.notify.models import Notification
+from yuqing.monitoring.warnings import warning_route_create, warnings_process
+from yuqing.notify.models import Channel, Delivery, Notification
 from yuqing.tenancy.context import dangerously_all_tenants
 from yuqing.tenancy.models import Role
 
@@ -174,6 +175,20 @@ def test_warnings_incidents_and_notifications_quote_only_the_masked_text(tenant_
     for url in pages:
         body = client.get(url).content.decode()
         assert MOBILE not in body and ID_NUMBER not in body, url
+    assert _clear_numbers_stored_anywhere() == []
+
+
+def test_channel_deliveries_carry_only_the_masked_text(tenant_a, weibo):
+    channel = Channel.objects.create(tenant=tenant_a, name="值班群", kind=Channel.Kind.PORTAL)
+    warning_route_create(tenant=tenant_a, actor=None, name="全部", channel=channel, min_level=Level.BLUE)
+    _ingest(tenant_a, weibo)
+    Mention.objects.for_tenant(tenant_a).update(
+        status=Mention.Status.SCORED, score=85, level=Level.RED, scored_at=timezone.now(), explanation={}
+    )
+    warnings_process(tenant=tenant_a, mentions=list(Mention.objects.for_tenant(tenant_a)))
+    delivery = Delivery.objects.for_tenant(tenant_a).get()
+    # Robots' markdown turns the mask's * into ＊; either way the middle digits are gone.
+    assert re.search(r"138[*＊]{4}8000", delivery.title)
     assert _clear_numbers_stored_anywhere() == []
 
 
