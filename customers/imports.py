@@ -32,6 +32,7 @@ from customers.services.validation import CustomerData, CustomerValidator, looks
 from customers.validators import normalise_code
 from yuqing import privacy
 from yuqing.audit.services import audit_record
+from yuqing.csv_export import csv_text
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission
 
@@ -225,11 +226,8 @@ def decode_upload(raw: bytes) -> str:
 
 
 def template_csv() -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(TEMPLATE_HEADERS)
-    writer.writerows(TEMPLATE_ROWS)
-    return "\ufeff" + buffer.getvalue()  # the BOM makes Excel open it as UTF-8
+    """The import template, through the product's one formula-safe CSV writer (UTF-8 with BOM)."""
+    return csv_text([TEMPLATE_HEADERS, *TEMPLATE_ROWS])
 
 
 def _header_key(header: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from customers.pending_imports import pending_imports_purge
 from customers.services import tiering
 from yuqing.tenancy.jobs import enqueue_for_tenant, tenant_job
 from yuqing.tenancy.models import Tenant
@@ -30,3 +31,8 @@ def tier_recompute_all_tenants() -> int:
     for tenant in tenants:
         enqueue_for_tenant(tier_recompute_tenant, tenant=tenant, job_timeout=3600)
     return len(tenants)
+
+
+def pending_imports_purge_job() -> int:
+    """Every 10 minutes: delete expired pending import files of every tenant (they hold personal data)."""
+    return pending_imports_purge()

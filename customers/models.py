@@ -438,3 +438,32 @@ class Feedback(TenantOwned):
     def set_reporter_mobile(self, value: str) -> None:
         self.reporter_mobile_encrypted = privacy.encrypt(value)
         self.reporter_mobile_masked = privacy.mask_mobile(value) if value else ""
+
+
+class PendingImport(TenantOwned):
+    """An uploaded import file between its preview and its confirmation (or cancellation).
+
+    Kept in the database, not the session (a signed-cookie or cache session would carry the
+    borrowers' ID numbers) and not on one web host's disk (several hosts serve the portal): the
+    content is Fernet-encrypted with the field-encryption keys, reachable only by an unguessable
+    token together with its tenant and the user who uploaded it, and deleted on confirm, on
+    cancel and when it expires (`customers.pending_imports.pending_imports_purge`, from cron).
+    """
+
+    token = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    digest = models.CharField(max_length=64)  # SHA-256 of the clear content: the preview's fingerprint
+    content_encrypted = models.TextField()
+    valid_lines = models.JSONField(null=True, blank=True)  # what the preview showed as importable
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("待确认的导入")
+        verbose_name_plural = _("待确认的导入")
+        constraints = [models.UniqueConstraint(fields=["tenant", "token"], name="pending_import_unique_token")]
+        indexes = [models.Index(fields=["expires_at"], name="pending_import_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from customers.pending_imports import pending_import_store
 from customers.services.tiering import service_strategies_ensure
 from incidents.models import ImprovementAction, Phase
 from incidents.services.evidence import evidence_add
@@ -146,7 +147,7 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
     **{
         f"monitoring:{name}": (lambda w, key=key: {"pk": w.objects[key].pk})
         for key, names in {
-            "mention": ("mention-detail", "mention-triage", "mention-escalate"),
+            "mention": ("mention-detail", "mention-triage", "mention-escalate", "mention-reveal"),
             "warning": ("warning-detail", "warning-acknowledge", "warning-close"),
             "source": ("source-edit", "source-pause"),
             "keyword_rule": ("rule-edit", "rule-toggle"),
@@ -159,6 +160,10 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         for name in names
     },
     "incidents:improvement-action-complete": lambda w: {"pk": w.objects["improvement_action"].pk},
+    **{
+        f"customers:customer-import-{step}": (lambda w: {"token": w.objects["pending_import"].token})
+        for step in ("preview", "confirm")
+    },
     **{
         f"incidents:{name}": (lambda w: {"pk": w.objects["task"].pk})
         for name in ("task-detail", "task-status", "task-comment")
@@ -256,6 +261,12 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
         "feedback": FeedbackFactory(tenant=tenant_a, customer=customer, subject="a-only-marker-7f3c"),
+        "pending_import": pending_import_store(
+            tenant=tenant_a,
+            actor=membership_a.user,
+            content="客户类型,名称\n个人,甲行专员张三\n",
+            filename="a-only-marker-7f3c.csv",
+        ),
     }
     admin_b.user.is_staff = True
     admin_b.user.save(update_fields=["is_staff"])

@@ -1,8 +1,10 @@
 """CSV import pages: upload, preview (every row checked), then import all valid rows or nothing.
 
-The uploaded text stays in the user's session under a key of the tenant, from the upload until
-the user confirms or discards it; the confirm step never takes a file again, and carries the
-digest of the previewed content so a preview opened in another tab cannot be confirmed blindly.
+The uploaded text is kept encrypted in a pending import (customers.pending_imports) from the
+upload until the user confirms or discards it, never in the session; its token in the URL is
+useful only to the user who uploaded it, in that tenant. The confirm step never takes a file
+again, and carries the digest of the previewed content so a preview opened in another tab cannot
+be confirmed blindly.
 """
 
 from __future__ import annotations
@@ -19,19 +21,22 @@ from customers.imports import (
     MAX_ROWS,
     REQUIRED_COLUMNS,
     ImportRefused,
-    content_digest,
     decode_upload,
     import_commit,
     import_preview,
     template_csv,
 )
+from customers.pending_imports import (
+    pending_import_discard,
+    pending_import_get,
+    pending_import_of,
+    pending_import_previewed,
+    pending_import_store,
+    pending_import_take,
+)
 from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
-
-
-def _session_key(request: HttpRequest) -> str:
-    return f"customers.import.{request.tenant.pk}"
 
 
 @member_required(Permission.WRITE)
@@ -44,12 +49,10 @@ def customer_import(request: HttpRequest) -> HttpResponse:
         except ImportRefused as error:
             add_service_errors(form, ValidationError({"file": error.messages}))
         else:
-            request.session[_session_key(request)] = {
-                "content": content,
-                "filename": request.FILES["file"].name[:200],
-                "digest": content_digest(content),
-            }
-            return redirect("customers:customer-import-preview")
+            pending = pending_import_store(
+                tenant=request.tenant, actor=request.user, content=content, filename=request.FILES["file"].name
+            )
+            return redirect("customers:customer-import-preview", token=pending.token)
     return render(
         request,
         "customers/customer_import.html",
@@ -58,30 +61,35 @@ def customer_import(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(Permission.WRITE)
-def customer_import_preview(request: HttpRequest) -> HttpResponse:
-    pending = request.session.get(_session_key(request))
-    if not pending:
-        messages.info(request, _("没有待确认的导入，请先上传文件。"))
-        return redirect("customers:customer-import")
+def customer_import_preview(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        preview = import_preview(tenant=request.tenant, content=pending["content"])
+        pending, content = pending_import_get(tenant=request.tenant, actor=request.user, token=token)
+        preview = import_preview(tenant=request.tenant, content=content)
     except ImportRefused as error:
-        request.session.pop(_session_key(request), None)
+        pending_import_discard(tenant=request.tenant, actor=request.user, token=token)
         messages.error(request, " ".join(error.messages))
         return redirect("customers:customer-import")
-    pending["valid_lines"] = preview.valid_lines
-    request.session[_session_key(request)] = pending
-    return render(
-        request, "customers/customer_import_preview.html", {"preview": preview, "filename": pending["filename"]}
+    pending_import_previewed(pending=pending, valid_lines=preview.valid_lines)
+    response = render(
+        request,
+        "customers/customer_import_preview.html",
+        {"preview": preview, "filename": pending.filename, "token": pending.token},
     )
+    response["Cache-Control"] = "no-store"  # the preview lists borrowers' names
+    return response
 
 
 @member_required(Permission.WRITE)
-def customer_import_confirm(request: HttpRequest) -> HttpResponse:
+def customer_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
+        pending_import_of(tenant=request.tenant, actor=request.user, token=token)  # anyone else's: 404 first
         return HttpResponseNotAllowed(["POST"])
-    pending = request.session.pop(_session_key(request), None)
-    if not pending or request.POST.get("digest") != pending.get("digest") or "valid_lines" not in pending:
+    try:
+        pending, content = pending_import_take(tenant=request.tenant, actor=request.user, token=token)
+    except ImportRefused as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("customers:customer-import")
+    if request.POST.get("digest") != pending.digest or pending.valid_lines is None:
         messages.error(request, _("这次导入已过期或已处理，请重新上传文件。"))
         return redirect("customers:customer-import")
     if request.POST.get("action") != "import":
@@ -91,9 +99,9 @@ def customer_import_confirm(request: HttpRequest) -> HttpResponse:
         result = import_commit(
             tenant=request.tenant,
             actor=request.user,
-            content=pending["content"],
-            expected_lines=pending["valid_lines"],
-            filename=pending["filename"],
+            content=content,
+            expected_lines=pending.valid_lines,
+            filename=pending.filename,
             ip_address=client_ip(request),
         )
     except ValidationError as error:

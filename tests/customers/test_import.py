@@ -255,54 +255,59 @@ def _upload(client, content: bytes, name="customers.csv"):
     return client.post(reverse("customers:customer-import"), {"file": SimpleUploadedFile(name, content)})
 
 
-def _preview(client):
-    return client.get(reverse("customers:customer-import-preview"))
+def _pending(client, content: bytes) -> str:
+    """Upload `content`; the URL of its preview (a token bound to this tenant and user)."""
+    response = _upload(client, content)
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def _confirm(url: str) -> str:
+    return url + "confirm/"
 
 
 def test_the_preview_page_shows_each_bad_row_and_import_nothing_leaves_the_database_unchanged(
     client_a, tenant_a, products
 ):
-    response = _upload(client_a, _csv(GROUP, BAD_CODE).encode("utf-8"))
-    assert response.status_code == 302 and response["Location"] == reverse("customers:customer-import-preview")
-    page = _preview(client_a)
+    url = _pending(client_a, _csv(GROUP, BAD_CODE).encode("utf-8"))
+    assert url.startswith(reverse("customers:customer-import"))
+    page = client_a.get(url)
     body = page.content.decode()
     assert "第 3 行" in body and "统一社会信用代码校验位不正确" in body
     assert "导入全部有效行（1 行）" in body
     audit_before = AuditEvent.objects.for_tenant(tenant_a).count()
-    response = client_a.post(
-        reverse("customers:customer-import-confirm"), {"action": "discard", "digest": page.context["preview"].digest}
-    )
+    response = client_a.post(_confirm(url), {"action": "discard", "digest": page.context["preview"].digest})
     assert response.status_code == 302
     assert not Customer.objects.for_tenant(tenant_a).exists()
     assert AuditEvent.objects.for_tenant(tenant_a).count() == audit_before
-    assert _preview(client_a).status_code == 302  # nothing pending any more
+    assert client_a.get(url).status_code == 404  # nothing pending any more
 
 
 def test_import_valid_rows_from_a_gbk_file_through_the_pages(client_a, tenant_a, products):
-    _upload(client_a, _csv(GROUP, BAD_CODE, PERSON).encode("gbk"))
-    digest = _preview(client_a).context["preview"].digest
-    response = client_a.post(reverse("customers:customer-import-confirm"), {"action": "import", "digest": digest})
+    url = _pending(client_a, _csv(GROUP, BAD_CODE, PERSON).encode("gbk"))
+    digest = client_a.get(url).context["preview"].digest
+    response = client_a.post(_confirm(url), {"action": "import", "digest": digest})
     assert response.status_code == 302
     assert set(Customer.objects.for_tenant(tenant_a).values_list("name", flat=True)) == {"示例控股集团有限公司", "张伟"}
 
 
 def test_the_confirm_step_uses_the_stored_upload_not_a_new_one(client_a, tenant_a, products):
-    _upload(client_a, _csv(PERSON).encode())
-    digest = _preview(client_a).context["preview"].digest
+    url = _pending(client_a, _csv(PERSON).encode())
+    digest = client_a.get(url).context["preview"].digest
     client_a.post(
-        reverse("customers:customer-import-confirm"),
+        _confirm(url),
         {"action": "import", "digest": digest, "file": SimpleUploadedFile("x.csv", _csv(GROUP).encode())},
     )
     assert list(Customer.objects.for_tenant(tenant_a).values_list("name", flat=True)) == ["张伟"]
 
 
 def test_a_confirm_with_a_stale_digest_or_without_a_preview_imports_nothing(client_a, tenant_a, products):
-    _upload(client_a, _csv(PERSON).encode())
-    _preview(client_a)
-    client_a.post(reverse("customers:customer-import-confirm"), {"action": "import", "digest": "0" * 64})
+    url = _pending(client_a, _csv(PERSON).encode())
+    client_a.get(url)
+    client_a.post(_confirm(url), {"action": "import", "digest": "0" * 64})
     assert not Customer.objects.for_tenant(tenant_a).exists()
-    _upload(client_a, _csv(PERSON).encode())  # uploaded but never previewed
-    response = client_a.post(reverse("customers:customer-import-confirm"), {"action": "import", "digest": "x"})
+    url = _pending(client_a, _csv(PERSON).encode())  # uploaded but never previewed
+    response = client_a.post(_confirm(url), {"action": "import", "digest": "x"})
     assert response.status_code == 302
     assert not Customer.objects.for_tenant(tenant_a).exists()
 
@@ -336,6 +341,7 @@ def test_a_pending_import_belongs_to_its_tenant(client_for, tenant_a, tenant_b, 
     session = client.session
     session["tenant_id"] = tenant_a.pk
     session.save()
-    _upload(client, _csv(PERSON).encode())
+    url = _pending(client, _csv(PERSON).encode())
     client.post(reverse("tenancy:tenant-switch"), {"tenant": tenant_b.pk})
-    assert _preview(client).status_code == 302
+    assert client.get(url).status_code == 404
+    assert client.post(_confirm(url), {"action": "import"}).status_code == 404

@@ -187,6 +187,9 @@ class Mention(TenantOwned):
     views = models.PositiveBigIntegerField(_("阅读/播放"), default=0)
     followers = models.PositiveBigIntegerField(_("作者粉丝"), default=0)
     extra = models.JSONField(_("其他字段"), default=dict, blank=True)
+    # ID and mobile numbers in title, body and extra are stored masked; the originals of the
+    # masked fields, as JSON, Fernet-encrypted (yuqing.monitoring.personal_data). "" when none.
+    original_encrypted = models.TextField(blank=True, default="", editable=False)
     # Scoring
     status = models.CharField(_("评分状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     score = models.PositiveSmallIntegerField(_("风险分"), null=True, blank=True)
@@ -228,6 +231,10 @@ class Mention(TenantOwned):
 
     def __str__(self) -> str:
         return self.title or self.body[:40]
+
+    @property
+    def has_masked_personal_data(self) -> bool:
+        return bool(self.original_encrypted)
 
 
 class MentionRepost(TenantOwned):

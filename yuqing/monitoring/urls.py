@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", mentions.mention_detail, name="mention-detail"),
     path("<int:pk>/triage/", mentions.mention_triage, name="mention-triage"),
     path("<int:pk>/escalate/", mentions.mention_escalate, name="mention-escalate"),
+    path("<int:pk>/reveal/", mentions.mention_reveal, name="mention-reveal"),
     path("warnings/", warnings_board.warning_board, name="warning-board"),
     path("warnings/<int:pk>/", warnings_board.warning_detail, name="warning-detail"),
     path("warnings/<int:pk>/acknowledge/", warnings_board.warning_acknowledge_view, name="warning-acknowledge"),

@@ -20,6 +20,7 @@ from yuqing.monitoring.normalize import (
     parse_count,
     parse_datetime,
 )
+from yuqing.monitoring.personal_data import mention_mask_personal_data
 from yuqing.tenancy.models import Tenant
 
 MAX_BODY_CHARS = 20_000
@@ -198,4 +199,5 @@ def clean_item(index: int, raw: object, *, tenant: Tenant, source: Source, via: 
         status=Mention.Status.PENDING,
         **counts,
     )
+    mention_mask_personal_data(mention)  # a separate step: ID and mobile numbers masked, originals encrypted
     return Candidate(index=index, mention=mention)

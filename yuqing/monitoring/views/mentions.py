@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from yuqing.monitoring import selectors, triage
 from yuqing.monitoring.forms import TriageForm
 from yuqing.monitoring.models import Mention, Polarity
+from yuqing.monitoring.personal_data import mention_reveal_original
 from yuqing.monitoring.views.common import error_message, is_htmx, post_only, with_tenant_time
-from yuqing.tenancy.access import member_required
+from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.roles import Permission
 
 PAGE_SIZE = 50
@@ -183,3 +184,29 @@ def mention_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已升级为事件处置。"))
     return redirect("monitoring:mention-detail", pk=mention.pk)
+
+
+@member_required(Permission.REVEAL_PERSONAL_DATA)
+@with_tenant_time
+def mention_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: the original title and body (ID and mobile numbers unmasked), audited. htmx swaps the
+    fragment in for the masked body; without htmx the detail page shows it."""
+    mention = selectors.mention_get(tenant=request.tenant, pk=pk)
+    if refused := post_only(request):
+        return refused
+    try:
+        original = mention_reveal_original(
+            tenant=request.tenant, actor=request.user, mention=mention, ip_address=client_ip(request)
+        )
+    except ValidationError as error:
+        if is_htmx(request):
+            return HttpResponse(" ".join(error.messages), status=400)
+        error_message(request, error)
+        return redirect("monitoring:mention-detail", pk=mention.pk)
+    if is_htmx(request):
+        response = render(request, "monitoring/_mention_original.html", {"mention": mention, "original": original})
+    else:
+        context = _detail_context(request, mention)
+        response = render(request, "monitoring/mention_detail.html", {**context, "original": original})
+    response["Cache-Control"] = "no-store"  # clear ID numbers must not sit in a browser or proxy cache
+    return response
