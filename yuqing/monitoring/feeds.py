@@ -245,12 +245,17 @@ class PoisonEntry(Exception):
 
 
 def _poison_reason(item: dict[str, Any], *, marker: str) -> str:
-    for name in ("external_id", "url", "title", "body", "author"):
+    labels = {
+        "url": _("链接"),
+        "title": _("标题"),
+        "body": _("正文"),
+        "author": _("作者"),
+        "external_id": _("条目 ID"),
+    }
+    for name, label in labels.items():
         value = item.get(name)
-        if not isinstance(value, str):
-            continue
-        if (marker and marker in value) or _NOT_XML_CHAR.search(value):
-            return _("%(field)s 含 XML 不允许的字符（如 &#0; 或代理码位）") % {"field": name}
+        if isinstance(value, str) and ((marker and marker in value) or _NOT_XML_CHAR.search(value)):
+            return _("%(field)s含 XML 不允许的字符（如 &#0; 或代理码位）") % {"field": label}
     return ""
 
 
