@@ -419,3 +419,118 @@ def test_a_redirect_loop_ends_with_an_error(tenant_a, server, local_allowed):
 
     assert result.error == "重定向次数过多（超过 5 次）"
     assert time.monotonic() - started < 5
+
+
+def test_the_deploy_check_warns_when_private_addresses_are_allowed_in_production(settings):
+    from yuqing.checks import check_feeds_private_addresses
+
+    settings.DEBUG = False
+    settings.YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES = True
+    assert [message.id for message in check_feeds_private_addresses()] == ["yuqing.W020"]
+    settings.YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES = False
+    assert check_feeds_private_addresses() == []
+
+
+# --- HTTPS: connected to the checked address, the certificate checked against the URL's name
+
+
+def _certificates(tmp_path, name: str):
+    """A throw-away CA and a certificate for `name` it signed: (CA PEM path, cert PEM path, key PEM path)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    start = datetime(2020, 1, 1, tzinfo=UTC)  # fixed: valid whatever the test machine's clock says
+    end = start + timedelta(days=365 * 30)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "yuqing test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory) -> Iterator[tuple[Server, str]]:
+    import ssl
+
+    ca, cert, key = _certificates(tmp_path_factory.mktemp("tls"), "secure.example.cn")
+    feed_server = Server()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    feed_server.httpd.socket = context.wrap_socket(feed_server.httpd.socket, server_side=True)
+    feed_server.thread.start()
+    yield feed_server, str(ca)
+    feed_server.httpd.shutdown()
+    feed_server.httpd.server_close()
+
+
+@pytest.fixture
+def trusting_the_test_ca(tls_server, monkeypatch, local_allowed):
+    import ssl
+
+    server, ca = tls_server
+    monkeypatch.setattr(feed_network, "tls_context", lambda: ssl.create_default_context(cafile=ca))
+    monkeypatch.setattr(feed_network, "resolve", lambda host, port: [(socket.AF_INET, ("127.0.0.1", port))])
+    return server
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_urls_name(tenant_a, trusting_the_test_ca):
+    server = trusting_the_test_ca
+    url = f"https://secure.example.cn:{server.port}/good.xml"
+    result = feed_poll(tenant=tenant_a, source=_source(tenant_a, url), timeout=5)
+
+    assert (result.status, result.accepted) == ("ok", 3)
+
+
+def test_https_refuses_a_certificate_for_another_name(tenant_a, trusting_the_test_ca):
+    server = trusting_the_test_ca
+    url = f"https://other.example.cn:{server.port}/good.xml"
+    result = feed_poll(tenant=tenant_a, source=_source(tenant_a, url), timeout=5)
+
+    assert result.status == "error"
+    assert result.error.startswith("无法连接") and "CERTIFICATE_VERIFY_FAILED" in result.error
+    assert not Mention.objects.for_tenant(tenant_a).exists()
+
+
+def test_a_server_dripping_over_https_is_cut_off_at_the_deadline(tenant_a, trusting_the_test_ca):
+    server = trusting_the_test_ca
+    started = time.monotonic()
+    url = f"https://secure.example.cn:{server.port}/drip-body.xml"
+    result = feed_poll(tenant=tenant_a, source=_source(tenant_a, url), timeout=1.0)
+
+    assert result.error == "超时"
+    assert time.monotonic() - started < 2.5

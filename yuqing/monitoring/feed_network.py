@@ -182,6 +182,11 @@ def _resolve_checked(host: str, port: int, *, deadline: float) -> tuple[int, Any
     return answers[0]
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted CAs, certificates and host names verified. Tests replace it."""
+    return ssl.create_default_context()
+
+
 class _Pinned:
     """Mixin: connect to the already checked address, keep the raw socket for the watchdog."""
 
@@ -213,7 +218,7 @@ class _PinnedHTTP(_Pinned, http.client.HTTPConnection):
 
 class _PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, *, pinned: tuple[int, Any], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        super().__init__(host, port, timeout=timeout, context=tls_context())
         self._pinned = pinned
 
     def connect(self) -> None:
