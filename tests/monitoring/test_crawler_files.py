@@ -702,3 +702,20 @@ def test_the_command_says_nothing_was_imported_after_a_fatal_error(tenant_a, sou
     with pytest.raises(CommandError, match="未保存任何一条"):
         call_command("import_mentions", tenant_a.slug, source_a.name, str(path))
     assert not Mention.objects.for_tenant(tenant_a).exists()
+
+
+def test_the_portal_upload_says_in_chinese_that_nothing_was_kept_after_a_fatal_error(
+    client_for, tenant_a, source_a, handler_a, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import OperationalError
+    from django.urls import reverse
+
+    monkeypatch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n2", OperationalError("connection lost")))
+    upload = SimpleUploadedFile("search_contents_x.jsonl", _jsonl(_numbered(3)), content_type="application/json")
+    response = client_for(handler_a).post(reverse("monitoring:crawler-upload"), {"source": source_a.pk, "file": upload})
+
+    assert response.status_code == 200
+    assert "导入失败，本文件未保存任何一条" in response.content.decode()
+    assert not Mention.objects.for_tenant(tenant_a).exists()
+    assert AuditEvent.objects.for_tenant(tenant_a).filter(action="mention.import_failed").count() == 1
