@@ -534,3 +534,26 @@ def test_a_server_dripping_over_https_is_cut_off_at_the_deadline(tenant_a, trust
 
     assert result.error == "超时"
     assert time.monotonic() - started < 2.5
+
+
+def test_a_hanging_name_lookup_is_inside_the_deadline(tenant_a, local_refused, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(feed_network, "resolve", lambda host, port: release.wait(5) and [])
+    started = time.monotonic()
+    try:
+        result = feed_poll(tenant=tenant_a, source=_source(tenant_a, "http://slow-dns.example.cn/rss.xml"), timeout=0.5)
+    finally:
+        release.set()
+
+    assert result.error == "超时"
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_name_that_does_not_resolve_is_a_connection_error(tenant_a, local_refused, monkeypatch):
+    def fail(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(feed_network, "resolve", fail)
+    result = feed_poll(tenant=tenant_a, source=_source(tenant_a, "http://nowhere.example.cn/rss.xml"), timeout=5)
+
+    assert result.error.startswith("无法连接：无法解析域名 nowhere.example.cn")

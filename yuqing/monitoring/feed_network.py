@@ -32,8 +32,6 @@ import socket
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -155,22 +153,30 @@ def resolve(host: str, port: int) -> list[tuple[int, Any]]:
     return [(family, sockaddr) for family, _type, _proto, _name, sockaddr in answers]
 
 
+def _resolve_into(host: str, port: int, outcome: list[Any]) -> None:
+    try:
+        outcome.append(resolve(host, port))
+    except (OSError, UnicodeError) as error:
+        outcome.append(error)
+
+
 def _resolve_checked(host: str, port: int, *, deadline: float) -> tuple[int, Any]:
     """The address to connect to: resolved once, within the deadline, every answer checked."""
     if _host_is_local_name(host) and not _allow_private():
         raise AddressRefused(_refused_message(host))
-    # getaddrinfo has no timeout of its own: it runs in a thread the deadline does not wait for.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-dns")
-    try:
-        answers = pool.submit(resolve, host, port).result(timeout=max(deadline - time.monotonic(), 0.01))
-    except FutureTimeout:
-        raise FetchError(_("超时")) from None
-    except (OSError, UnicodeError) as error:
+    # getaddrinfo has no timeout of its own: it runs in a daemon thread the deadline does not wait
+    # for (nor does the worker's exit: an executor's threads would be joined at exit).
+    outcome: list[Any] = []
+    lookup = threading.Thread(target=_resolve_into, args=(host, port, outcome), name="feed-dns", daemon=True)
+    lookup.start()
+    lookup.join(timeout=max(deadline - time.monotonic(), 0.01))
+    if not outcome:
+        raise FetchError(_("超时"))
+    answers = outcome[0]
+    if isinstance(answers, OSError | UnicodeError):
         raise FetchError(
-            _("无法连接：无法解析域名 %(host)s（%(error)s）") % {"host": host[:100], "error": error}
+            _("无法连接：无法解析域名 %(host)s（%(error)s）") % {"host": host[:100], "error": answers}
         ) from None
-    finally:
-        pool.shutdown(wait=False)
     if not answers:
         raise FetchError(_("无法连接：无法解析域名 %(host)s") % {"host": host[:100]})
     if not _allow_private():
