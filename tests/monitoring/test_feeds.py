@@ -447,16 +447,12 @@ def test_plain_text_entries_are_not_parsed_as_html():
     assert item["external_id"].startswith("sha256:") and len(item["external_id"]) == 71
 
 
-def test_the_poll_sweep_is_scheduled_on_the_feeds_queue_not_beside_the_sla_sweep(monkeypatch):
-    import importlib
+def test_the_poll_sweep_is_scheduled_on_the_feeds_queue_not_beside_the_sla_sweep():
+    from django_rq.cron import DjangoCronScheduler
 
-    from rq import cron
+    scheduler = DjangoCronScheduler()
+    scheduler.load_config_from_file("yuqing.cron")
+    queues = {job.func_name.rsplit(".", 1)[-1]: job.queue_name for job in scheduler.get_jobs()}
 
-    import yuqing.cron
-
-    registered: dict[str, str] = {}
-    monkeypatch.setattr(cron, "register", lambda func, queue_name, **_: registered.update({func.__name__: queue_name}))
-    importlib.reload(yuqing.cron)
-
-    assert registered["feeds_poll_due"] == "feeds"
-    assert registered["sla_sweep_job"] == "default"
+    assert queues["feeds_poll_due"] == "feeds"
+    assert queues["sla_sweep_job"] == "default"
