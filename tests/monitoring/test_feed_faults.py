@@ -557,3 +557,20 @@ def test_a_name_that_does_not_resolve_is_a_connection_error(tenant_a, local_refu
     result = feed_poll(tenant=tenant_a, source=_source(tenant_a, "http://nowhere.example.cn/rss.xml"), timeout=5)
 
     assert result.error.startswith("无法连接：无法解析域名 nowhere.example.cn")
+
+
+def test_the_admin_form_refuses_a_metadata_feed_url(tenant_a, local_refused):
+    from yuqing.monitoring.admin import SourceAdminForm
+
+    form = SourceAdminForm(
+        data={
+            "tenant": tenant_a.pk,
+            "name": "元数据",
+            "kind": "feed",
+            "weight": "1.0",
+            "feed_url": "https://[fd00:ec2::254]/latest/",
+            "poll_minutes": 15,
+        }
+    )
+    assert not form.is_valid()
+    assert REFUSED in form.errors["feed_url"][0]
