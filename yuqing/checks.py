@@ -58,3 +58,19 @@ def check_cjk_font(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         ]
     return []
+
+
+@register(TAG, deploy=True)
+def check_feeds_private_addresses(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The switch that lets feed polls reach loopback/private addresses is for development and tests."""
+    from django.conf import settings
+
+    if settings.DEBUG or not getattr(settings, "YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES", False):
+        return []
+    return [
+        CheckWarning(
+            _("生产环境开启了 YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES：订阅抓取可访问本机、内网和云元数据地址。"),
+            hint=_("该开关仅供开发和测试使用，请在生产环境中删除或设为 0。"),
+            id="yuqing.W020",
+        )
+    ]

@@ -29,7 +29,7 @@ cron.register(sla_sweep_job, queue_name="default", cron="* * * * *", job_timeout
 # Every minute: deliveries whose send job was lost, held ones whose quiet hours ended, dead senders' rows.
 cron.register(deliveries_sweep, queue_name="notify", cron="* * * * *", job_timeout=120, ttl=60)
 # Every minute: a poll job per RSS/Atom source whose interval has elapsed (each source at most once in the queue).
-cron.register(feeds_poll_due, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
+cron.register(feeds_poll_due, queue_name="feeds", cron="* * * * *", job_timeout=120, ttl=60)
 # Every minute: re-queue mentions pending for over a minute (their scoring job was lost), in batches of 200.
 cron.register(mentions_score_sweep, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
 # Every 10 minutes: expired pending import files (encrypted uploads awaiting confirmation) are deleted.

@@ -173,6 +173,11 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
     for name, timeout in (("default", 300), ("scoring", 600), ("notify", 120), ("reports", 1800))
 }
+# RSS/Atom polls on their own queue (and worker): a tenant's slow feed must not delay the SLA sweep.
+RQ_QUEUES["feeds"] = {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 120}
+# Development and tests only: let feed URLs reach loopback/private addresses (a local test server).
+# Off in production: feeds are fetched server-side, so such an address would be an SSRF hole.
+YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES = env_bool("YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES", False)
 RQ = {"COMMIT_MODE": os.environ.get("RQ_COMMIT_MODE", "on_db_commit")}
 # The RQ dashboard spans every tenant: it lives at /admin/rq/ for superusers only, not in the admin index.
 RQ_SHOW_ADMIN_LINK = False

@@ -16,6 +16,7 @@ from django.http import Http404
 
 import yuqing.monitoring.crawler_files as crawler_files
 from yuqing.audit.models import AuditEvent
+from yuqing.monitoring import guarded_ingest
 from yuqing.monitoring.crawler_files import crawler_file_import, crawler_file_read, province_of, record_to_item
 from yuqing.monitoring.crawler_files import reading as crawler_reading
 from yuqing.monitoring.models import Mention, Source
@@ -567,3 +568,154 @@ def test_the_command_names_what_it_cannot_find(tenant_a, source_a, tenant_b, tmp
 )
 def test_locations_are_cut_to_the_province(location, province):
     assert province_of(location) == province
+
+
+# --- faults: one bad row costs that row; a fatal error keeps nothing and is audited
+
+
+def _numbered(count: int) -> list[dict]:
+    return [{**WB_CURRENT, "note_id": f"n{i}", "content": f"第{i}条：华信地产逾期{i}天"} for i in range(1, count + 1)]
+
+
+def _raising_for(marker: str, error: Exception):
+    """mentions_ingest that raises whenever the batch holds the item whose external id is `marker`."""
+    real = guarded_ingest.mentions_ingest
+
+    def ingest(**kwargs):
+        if any(item.get("external_id") == marker for item in kwargs["items"]):
+            raise error
+        return real(**kwargs)
+
+    return ingest
+
+
+def test_a_row_that_makes_ingestion_raise_costs_only_that_row(tenant_a, source_a, monkeypatch):
+    monkeypatch.setattr(crawler_files, "INGEST_CHUNK", 100)
+    monkeypatch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n201", ValueError("odd value")))
+
+    result = _import(tenant_a, source_a, _jsonl(_numbered(250)), "search_contents_x.jsonl")
+
+    assert (result.accepted, result.duplicate) == (249, 0)
+    (bad,) = result.rejected
+    assert bad.line == 201
+    assert "无法保存" in bad.reason
+    assert Mention.objects.for_tenant(tenant_a).count() == 249
+    (event,) = AuditEvent.objects.for_tenant(tenant_a).filter(action__startswith="mention.")
+    assert event.action == "mention.import"
+    assert event.changes | {"file": "search_contents_x.jsonl"} == event.changes
+    assert (event.changes["accepted"], event.changes["rejected"], event.changes["last_line"]) == (249, 1, 250)
+
+
+@pytest.mark.parametrize("hostile", ["\ud800", "\udfff尾"])
+def test_it_rejects_a_lone_surrogate_row_alone(tenant_a, source_a, hostile):
+    good = _jsonl(_numbered(2))
+    # json.dumps escapes the surrogate as \ud800, which json.loads turns back into a lone surrogate.
+    bad = json.dumps({**WB_OLDER, "note_id": "bad", "content": f"正文{hostile}"}).encode() + b"\n"
+    result = _import(tenant_a, source_a, good[: good.index(b"\n") + 1] + bad + good[good.index(b"\n") + 1 :], "x.jsonl")
+
+    assert result.accepted == 2
+    assert [row.line for row in result.rejected] == [2]
+    assert result.rejected[0].reason
+    assert set(_stored(tenant_a)) == {"n1", "n2"}
+
+
+def test_a_fatal_error_keeps_nothing_and_records_where_it_stopped(tenant_a, source_a, admin_a, monkeypatch):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(crawler_files, "INGEST_CHUNK", 2)
+    monkeypatch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n3", OperationalError("connection lost")))
+
+    with pytest.raises(ValidationError) as error:
+        _import(tenant_a, source_a, _jsonl(_numbered(5)), "search_contents_x.jsonl", actor=admin_a.user)
+
+    assert "未保存任何一条" in error.value.messages[0]
+    assert "第 3 行" in error.value.messages[0]
+    assert not Mention.objects.for_tenant(tenant_a).exists()  # the first chunk was rolled back too
+    (event,) = AuditEvent.objects.for_tenant(tenant_a).filter(action__startswith="mention.")
+    assert event.action == "mention.import_failed"
+    assert event.actor_id == admin_a.user.pk
+    assert (event.changes["stopped_at_line"], event.changes["completed"], event.changes["accepted"]) == (3, False, 0)
+    assert event.changes["file"] == "search_contents_x.jsonl"
+
+
+def test_the_file_can_be_imported_again_after_a_fatal_error(tenant_a, source_a, monkeypatch):
+    from django.db import OperationalError
+
+    content = _jsonl(_numbered(3))
+    with monkeypatch.context() as patch:
+        patch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n2", OperationalError("deadlock detected")))
+        with pytest.raises(ValidationError):
+            _import(tenant_a, source_a, content, "search_contents_x.jsonl")
+
+    again = _import(tenant_a, source_a, content, "search_contents_x.jsonl")
+    assert (again.accepted, again.duplicate, again.rejected_count) == (3, 0, 0)
+
+
+def test_a_csv_row_of_the_wrong_width_is_rejected_with_its_line(tenant_a, source_a):
+    content = (
+        "note_id,content,create_time\n"
+        f"w1,华信地产理财逾期,{T_SECONDS}\n"
+        f"w2,多了一列,{T_SECONDS},多余\n"
+        "w3,少了一列\n"
+        f"w4,华信地产兑付延期,{T_SECONDS}\n"
+    ).encode()
+    result = _import(tenant_a, source_a, content, "data/wb/csv/search_contents_x.csv")
+
+    assert result.accepted == 2
+    assert [(row.line, row.reason) for row in result.rejected] == [
+        (3, "CSV 列数与表头不符：此行 4 列，表头 3 列"),
+        (4, "CSV 列数与表头不符：此行 2 列，表头 3 列"),
+    ]
+    assert set(_stored(tenant_a)) == {"w1", "w4"}
+
+
+def test_a_deeply_nested_jsonl_line_is_rejected_alone(tenant_a, source_a):
+    content = _jsonl([WB_CURRENT]) + b"[" * 100_000 + b"\n" + _jsonl([WB_OLDER])
+    result = _import(tenant_a, source_a, content, "data/wb/jsonl/search_contents_x.jsonl")
+
+    assert result.accepted == 2
+    assert [row.line for row in result.rejected] == [2]
+
+
+def test_a_record_that_cannot_be_mapped_is_rejected_alone(tenant_a, source_a, monkeypatch):
+    real = crawler_reading.record_to_item
+
+    def mapping(record, **kwargs):
+        if record.get("note_id") == "n2":
+            raise TypeError("odd shape")
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(crawler_reading, "record_to_item", mapping)
+    result = _import(tenant_a, source_a, _jsonl(_numbered(3)), "data/wb/jsonl/search_contents_x.jsonl")
+
+    assert result.accepted == 2
+    assert [(row.line, row.reason) for row in result.rejected] == [(2, "无法读取这条记录（TypeError）")]
+
+
+def test_the_command_says_nothing_was_imported_after_a_fatal_error(tenant_a, source_a, tmp_path, monkeypatch):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n1", OperationalError("gone")))
+    path = tmp_path / "search_contents_x.jsonl"
+    path.write_bytes(_jsonl(_numbered(2)))
+
+    with pytest.raises(CommandError, match="未保存任何一条"):
+        call_command("import_mentions", tenant_a.slug, source_a.name, str(path))
+    assert not Mention.objects.for_tenant(tenant_a).exists()
+
+
+def test_the_portal_upload_says_in_chinese_that_nothing_was_kept_after_a_fatal_error(
+    client_for, tenant_a, source_a, handler_a, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import OperationalError
+    from django.urls import reverse
+
+    monkeypatch.setattr(guarded_ingest, "mentions_ingest", _raising_for("n2", OperationalError("connection lost")))
+    upload = SimpleUploadedFile("search_contents_x.jsonl", _jsonl(_numbered(3)), content_type="application/json")
+    response = client_for(handler_a).post(reverse("monitoring:crawler-upload"), {"source": source_a.pk, "file": upload})
+
+    assert response.status_code == 200
+    assert "导入失败，本文件未保存任何一条" in response.content.decode()
+    assert not Mention.objects.for_tenant(tenant_a).exists()
+    assert AuditEvent.objects.for_tenant(tenant_a).filter(action="mention.import_failed").count() == 1

@@ -163,6 +163,12 @@ def server() -> Iterator[FeedServer]:
     feed_server.httpd.server_close()
 
 
+@pytest.fixture(autouse=True)
+def local_servers_allowed(settings):
+    """These tests poll a server on 127.0.0.1, which production refuses (see the SSRF tests below)."""
+    settings.YUQING_FEEDS_ALLOW_PRIVATE_ADDRESSES = True
+
+
 def _source(tenant: Tenant, url: str, **fields: object) -> Source:
     defaults = {"name": f"订阅 {url[-20:]}", "kind": Source.Kind.FEED, "feed_url": url}
     return Source.objects.create(tenant=tenant, **(defaults | fields))
@@ -408,7 +414,9 @@ def test_the_sweep_queues_each_due_source_once(tenant_a, tenant_b, rq_queues):
     assert feeds_poll_due() == 2
     # Still queued: the next minute's sweep does not add the same polls again.
     assert feeds_poll_due() == 0
-    queue = django_rq.get_queue("default")
+    # Polls go to their own queue: a slow feed never delays the SLA sweep on "default".
+    assert not django_rq.get_queue("default").get_jobs()
+    queue = django_rq.get_queue("feeds")
     jobs = {job.id: job for job in queue.get_jobs()}
     assert set(jobs) == {f"feed-poll-{first.pk}", f"feed-poll-{second.pk}"}
     assert jobs[f"feed-poll-{first.pk}"].args == (tenant_a.pk,)
@@ -437,3 +445,14 @@ def test_plain_text_entries_are_not_parsed_as_html():
 
     assert item["title"] == "A<B 公司"
     assert item["external_id"].startswith("sha256:") and len(item["external_id"]) == 71
+
+
+def test_the_poll_sweep_is_scheduled_on_the_feeds_queue_not_beside_the_sla_sweep():
+    from django_rq.cron import DjangoCronScheduler
+
+    scheduler = DjangoCronScheduler()
+    scheduler.load_config_from_file("yuqing.cron")
+    queues = {job.func_name.rsplit(".", 1)[-1]: job.queue_name for job in scheduler.get_jobs()}
+
+    assert queues["feeds_poll_due"] == "feeds"
+    assert queues["sla_sweep_job"] == "default"

@@ -68,7 +68,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None)
         assert process.poll() is None, process.stdout.read()
-        wait_for(lambda: Worker.all(connection=run.redis) and CronScheduler.all(connection=run.redis), 30)
+        wait_for(lambda: len(Worker.all(connection=run.redis)) >= 3 and CronScheduler.all(connection=run.redis), 30)
         yield run
     finally:
         if process.poll() is None:
@@ -77,21 +77,25 @@ def running(tmp_path: Path) -> Iterator[Running]:
 
 
 def _workers(redis) -> dict[str, Worker]:
-    """The forking worker and the scorer (a worker that keeps tenants' scoring engines warm)."""
-    return {"scorer" if w.queue_names() == ["scoring"] else "worker": w for w in Worker.all(connection=redis)}
+    """The forking worker, the scorer (a worker that keeps tenants' scoring engines warm) and the feed poller."""
+    names = {("scoring",): "scorer", ("feeds",): "feeds"}
+    return {names.get(tuple(w.queue_names()), "worker"): w for w in Worker.all(connection=redis)}
 
 
 def test_it_serves_the_portal_with_workers_for_every_queue_and_one_cron_scheduler(running):
     assert answers(f"http://127.0.0.1:{running.port}/healthz")
     workers = _workers(running.redis)
-    assert set(workers["worker"].queue_names()) == {"default", "notify", "reports"}
+    assert set(workers["worker"].queue_names()) == {"default", "notify", "reports"}  # not feeds
     assert workers["scorer"].queue_names() == ["scoring"]
+    # Feed polls wait on outside servers: their own worker, never in the way of the SLA sweep on default.
+    assert workers["feeds"].queue_names() == ["feeds"]
     (cron,) = CronScheduler.all(connection=running.redis)
     assert "yuqing.audit.jobs.audit_verify_all" in [job.func_name for job in cron.get_jobs()]
 
 
 def test_ctrl_c_stops_every_process(running):
-    worker, scorer = _workers(running.redis).values()
+    workers = _workers(running.redis)
+    worker, scorer, feeds = workers["worker"], workers["scorer"], workers["feeds"]
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=40) == 0
     output = running.process.stdout.read()
@@ -99,6 +103,7 @@ def test_ctrl_c_stops_every_process(running):
     assert not answers(f"http://127.0.0.1:{running.port}/healthz")
     assert not Path(f"/proc/{worker.pid}").exists()
     assert not Path(f"/proc/{scorer.pid}").exists()
+    assert not Path(f"/proc/{feeds.pid}").exists()
     assert not (running.var_dir / "redis.sock").exists()
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from yuqing.monitoring.configuration import MAX_WINDOW_HOURS, validate_thresholds
+from yuqing.monitoring.feed_network import feed_url_problem
 from yuqing.monitoring.forms import https_urls
 from yuqing.monitoring.models import DictionaryWord, IngestToken, KeywordRule, Source, WarningPolicy, WarningRoute
 from yuqing.monitoring.tokens import ingest_token_revoke
@@ -41,6 +42,8 @@ class SourceAdminForm(forms.ModelForm):
             self.add_error("feed_url", _("RSS/Atom 订阅类信息源需要填写订阅地址。"))
         if feed_url and kind and kind != Source.Kind.FEED:
             self.add_error("feed_url", _("只有 RSS/Atom 订阅类信息源才填写订阅地址。"))
+        if feed_url and (problem := feed_url_problem(feed_url)):
+            self.add_error("feed_url", problem)
         minutes = data.get("poll_minutes")
         if minutes is not None and not 5 <= minutes <= 24 * 60:
             self.add_error("poll_minutes", _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。"))

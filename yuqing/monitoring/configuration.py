@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
+from yuqing.monitoring.feed_network import feed_url_problem
 from yuqing.monitoring.models import KeywordRule, Source, WarningPolicy
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission, require_permission
@@ -68,6 +69,9 @@ def _check_source(tenant: Tenant, source: Source) -> None:
         raise ValidationError({"feed_url": _("RSS/Atom 订阅类信息源需要填写订阅地址。")})
     if source.feed_url and source.kind != Source.Kind.FEED:
         raise ValidationError({"feed_url": _("只有 RSS/Atom 订阅类信息源才填写订阅地址。")})
+    if source.feed_url and (problem := feed_url_problem(source.feed_url)):
+        # The poller re-checks after DNS and on every redirect; this catches what the URL itself says.
+        raise ValidationError({"feed_url": problem})
     if source.poll_minutes is not None and not 5 <= source.poll_minutes <= 24 * 60:
         raise ValidationError({"poll_minutes": _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。")})
     duplicate = Source.objects.for_tenant(tenant).filter(name=source.name).exclude(pk=source.pk).exists()

@@ -1,9 +1,11 @@
 """RSS/Atom polling: fetch a source's feed, turn its entries into mentions, record how it went.
 
 Decisions:
-- The feed is fetched with urllib (http/https only, redirects included; a clear User-Agent;
-  a socket timeout and an overall deadline; at most 5 MB) and a conditional GET from the
-  source's stored ETag / Last-Modified, so an unchanged feed costs a 304 and nothing else.
+- The feed is fetched by `feed_network.fetch` (http/https only, redirects included, each hop's
+  address checked against loopback/private/metadata addresses and connected to as checked; a
+  clear User-Agent; one wall deadline over DNS, connect and read; at most 5 MB) with a
+  conditional GET from the source's stored ETag / Last-Modified, so an unchanged feed costs a
+  304 and nothing else.
 - feedparser parses the BYTES, with the HTTP Content-Type passed along, so it picks the
   encoding from the BOM, the HTTP charset or the XML prolog (gb2312 is read as GB18030, its
   superset, as browsers do). A feed whose declared encoding is wrong (a "utf-8" feed in GBK, the
@@ -14,6 +16,10 @@ Decisions:
   source; one with no entries, or something that is not a feed at all, is an error. Timeouts,
   refused connections, HTTP errors and oversize answers are errors too. None of these raise:
   each is recorded on the source (last_poll_status / last_poll_error, in Chinese) for the portal.
+- Poison entries are skipped alone with the reason recorded on the source: references to
+  characters XML forbids (&#0;, &#xD800;) are defused before parsing and the entries holding
+  them skipped; an entry that cannot be converted, that ingestion rejects, or that makes it raise
+  (a savepoint per failing part, `guarded_ingest`) is skipped too, and the poll goes on.
 - Entries become ingestion items: external id = entry id, else link; text is HTML converted to
   plain text with the standard library's parser; published_at from published/updated (feedparser
   gives UTC), else now. Everything then goes through `mentions_ingest(via="feed")`, which
@@ -23,14 +29,12 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
-import http.client
 import io
 import logging
-import time
-import urllib.error
-import urllib.request
+import re
+import secrets
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -38,11 +42,13 @@ from urllib.parse import urlsplit
 
 import feedparser
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.ingestion import mentions_ingest
+from yuqing.monitoring.feed_network import FetchError, fetch, too_big_error
+from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.selectors import get_for_tenant
@@ -50,7 +56,8 @@ from yuqing.tenancy.selectors import get_for_tenant
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "YuqingMonitor/1.0 (RSS/Atom poller; +https://github.com/yuqing)"
-FEED_TIMEOUT_SECONDS = 15.0
+# The whole poll's wall limit: DNS, connect, every redirect and the last byte of the body.
+FEED_TIMEOUT_SECONDS = 30.0
 MAX_FEED_BYTES = 5 * 1024 * 1024
 INGEST_CHUNK = 1000
 # A source polled every 15 minutes is due again a little early rather than a minute late.
@@ -69,22 +76,15 @@ class FeedPollResult:
     accepted: int = 0
     duplicate: int = 0
     rejected: int = 0
+    # Why each skipped entry was skipped ("第 3 条（…）"), also recorded on the source.
+    skipped: list[str] = field(default_factory=list)
 
 
-class FeedError(Exception):
-    """A feed could not be fetched or read; the message is for the source's status, in Chinese."""
+# The fetch's errors are the poll's: their message goes to the source's status, in Chinese.
+FeedError = FetchError
 
 
 # --- fetching
-
-
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects to http/https only (urllib would also follow one to ftp://)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        if urlsplit(newurl).scheme not in {"http", "https"}:
-            raise FeedError(_("订阅地址重定向到了不支持的地址：%(url)s") % {"url": newurl[:200]})
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 @dataclass
@@ -94,23 +94,6 @@ class _Fetched:
     not_modified: bool = False
 
 
-def _too_big() -> FeedError:
-    return FeedError(_("内容过大（超过 %(limit)d MB）") % {"limit": MAX_FEED_BYTES // (1024 * 1024)})
-
-
-def _read_limited(response: Any, *, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := response.read(64 * 1024):
-        size += len(chunk)
-        if size > MAX_FEED_BYTES:
-            raise _too_big()
-        if time.monotonic() > deadline:
-            raise FeedError(_("超时"))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _gunzip(body: bytes) -> bytes:
     decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
@@ -118,66 +101,83 @@ def _gunzip(body: bytes) -> bytes:
     except zlib.error:
         raise FeedError(_("不是有效的 RSS/Atom（压缩数据损坏）")) from None
     if len(data) > MAX_FEED_BYTES:
-        raise _too_big()
+        raise too_big_error(MAX_FEED_BYTES)
     return data
 
 
 def _fetch(source: Source, *, timeout: float) -> _Fetched:
+    """The feed's bytes, within `timeout` seconds of wall time in all (feed_network.fetch)."""
     url = source.feed_url.strip()
     if urlsplit(url).scheme not in {"http", "https"}:
         raise FeedError(_("订阅地址无效：只支持 http 和 https"))
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above and on every redirect)
-        url,
-        headers={
-            "User-Agent": USER_AGENT,
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1",
-            "Accept-Encoding": "gzip",
-        },
-    )
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1",
+        "Accept-Encoding": "gzip",
+        "Connection": "close",
+    }
     if source.feed_etag:
-        request.add_header("If-None-Match", source.feed_etag)
+        headers["If-None-Match"] = source.feed_etag
     if source.feed_modified:
-        request.add_header("If-Modified-Since", source.feed_modified)
-    opener = urllib.request.build_opener(_HttpOnlyRedirects)
-    deadline = time.monotonic() + timeout * 2
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            headers = {key.lower(): value for key, value in response.headers.items()}
-            length = headers.get("content-length", "")
-            if length.isdigit() and int(length) > MAX_FEED_BYTES:
-                raise _too_big()
-            body = _read_limited(response, deadline=deadline)
-    except urllib.error.HTTPError as error:
-        error.close()
-        if error.code == 304:
-            return _Fetched(b"", {}, not_modified=True)
-        raise FeedError(_("HTTP 错误 %(code)d") % {"code": error.code}) from None
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            raise FeedError(_("超时")) from None
-        raise FeedError(_("无法连接：%(reason)s") % {"reason": str(error.reason)[:200]}) from None
-    except TimeoutError:
-        raise FeedError(_("超时")) from None
-    except (http.client.HTTPException, OSError, ValueError) as error:
-        raise FeedError(_("无法连接：%(reason)s") % {"reason": str(error)[:200] or type(error).__name__}) from None
-    if headers.get("content-encoding", "").lower() == "gzip":
+        headers["If-Modified-Since"] = source.feed_modified
+    fetched = fetch(url, headers=headers, deadline_seconds=timeout, max_bytes=MAX_FEED_BYTES)
+    if fetched.status == 304:
+        return _Fetched(b"", {}, not_modified=True)
+    if not 200 <= fetched.status < 300:
+        raise FeedError(_("HTTP 错误 %(code)d") % {"code": fetched.status})
+    body = fetched.body
+    if fetched.headers.get("content-encoding", "").lower() == "gzip":
         body = _gunzip(body)
-    return _Fetched(body, headers)
+    return _Fetched(body, fetched.headers)
 
 
 # --- parsing
 
 
+# A numeric character reference, in the bytes of any ASCII-compatible encoding (GBK's second bytes
+# are all above 0x3F, so "&#" never starts inside a Chinese character).
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+# Characters XML 1.0 does not allow at all (controls, surrogates, U+FFFE/U+FFFF).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_allows(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _defuse_char_refs(body: bytes) -> tuple[bytes, str]:
+    """Replace references to characters XML forbids (&#0;, &#xD800;, &#99999999999;) by a marker
+    unique to this poll, so the parser reads on (feedparser itself crashes on a lone surrogate)
+    and the entries that held them can be told and skipped. (new body, marker)."""
+    marker = f"YUQINGBADCHAR{secrets.token_hex(8)}"
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        return match.group(0) if _xml_allows(code) else marker.encode()
+
+    return _CHAR_REF.sub(replace, body), marker
+
+
 def _parse(fetched: _Fetched, *, url: str) -> tuple[Any, str]:
     """(feedparser result, note for the source). Raises FeedError when there is no feed to read."""
     response_headers = {"content-type": fetched.headers.get("content-type", ""), "content-location": url}
-    parsed = feedparser.parse(io.BytesIO(fetched.body), response_headers=response_headers)
+    try:
+        return _parse_body(fetched.body, response_headers=response_headers)
+    except FeedError:
+        raise
+    except Exception:  # whatever a hostile feed makes the parser trip over: an error on the source, not a crash
+        logger.warning("feedparser raised on %s", url[:200], exc_info=True)
+        raise FeedError(_("不是有效的 RSS/Atom（解析出错）")) from None
+
+
+def _parse_body(body: bytes, *, response_headers: dict[str, str]) -> tuple[Any, str]:
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     note = ""
     if parsed.get("encoding", "").lower() in _FALLBACK_ENCODINGS and isinstance(
         parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride | feedparser.CharacterEncodingUnknown
     ):
         try:
-            text = fetched.body.decode("gb18030")
+            text = body.decode("gb18030")
         except UnicodeDecodeError:
             pass
         else:
@@ -240,6 +240,25 @@ def _detail_text(value: str, detail: Any) -> str:
     return html_to_text(value) if kind in _HTML_TYPES else value.strip()
 
 
+class PoisonEntry(Exception):
+    """An entry that cannot become an item; the message (Chinese) is the reason recorded."""
+
+
+def _poison_reason(item: dict[str, Any], *, marker: str) -> str:
+    labels = {
+        "url": _("链接"),
+        "title": _("标题"),
+        "body": _("正文"),
+        "author": _("作者"),
+        "external_id": _("条目 ID"),
+    }
+    for name, label in labels.items():
+        value = item.get(name)
+        if isinstance(value, str) and ((marker and marker in value) or _NOT_XML_CHAR.search(value)):
+            return _("%(field)s含 XML 不允许的字符（如 &#0; 或代理码位）") % {"field": label}
+    return ""
+
+
 def entry_to_item(entry: Any, *, now: datetime) -> dict[str, Any]:
     """One feedparser entry → one ingestion item."""
     link = (entry.get("link") or "").strip()
@@ -271,6 +290,12 @@ def entry_to_item(entry: Any, *, now: datetime) -> dict[str, Any]:
 def feed_poll(*, tenant: Tenant, source: Source, timeout: float | None = None) -> FeedPollResult:
     """Poll one source's feed now and record the outcome on it. Never raises for a bad feed.
 
+    `timeout` is the wall limit of the whole fetch (default FEED_TIMEOUT_SECONDS). The fetch and
+    parse run outside any transaction (no database transaction waits on someone else's server);
+    the entries and the source's new state are then written in one. Each poison entry (one that
+    cannot be converted, holds characters XML forbids, is rejected by ingestion or makes it raise)
+    is skipped alone, and the reasons are recorded on the source (last_poll_error) beside any note.
+
     A paused source or one without a feed URL is skipped (status "skipped", nothing recorded).
     Another tenant's source is a 404, like a missing one.
     """
@@ -279,15 +304,22 @@ def feed_poll(*, tenant: Tenant, source: Source, timeout: float | None = None) -
         return FeedPollResult(status="skipped")
     now = timezone.now()
     fields = ["last_polled_at", "last_poll_status", "last_poll_error"]
+    entries: list[tuple[int, dict[str, Any]]] = []
+    skipped: list[str] = []
     try:
         fetched = _fetch(source, timeout=timeout or FEED_TIMEOUT_SECONDS)
         if fetched.not_modified:
             result = FeedPollResult(status=Source.PollStatus.NOT_MODIFIED)
         else:
+            fetched.body, marker = _defuse_char_refs(fetched.body)
             parsed, note = _parse(fetched, url=source.feed_url)
-            items = [entry_to_item(entry, now=now) for entry in parsed.entries]
-            result = _ingest(tenant=tenant, source=source, items=items)
-            result.note = note
+            for position, entry in enumerate(parsed.entries, start=1):
+                try:
+                    entries.append((position, _entry_item(entry, now=now, marker=marker)))
+                except PoisonEntry as poison:
+                    skipped.append(_skip_text(position, str(poison)))
+            result = FeedPollResult(status=Source.PollStatus.OK, entries=len(parsed.entries), note=note)
+            result.rejected = len(skipped)
             source.feed_etag = fetched.headers.get("etag", "")[:200]
             source.feed_modified = fetched.headers.get("last-modified", "")[:100]
             fields += ["feed_etag", "feed_modified"]
@@ -297,27 +329,53 @@ def feed_poll(*, tenant: Tenant, source: Source, timeout: float | None = None) -
         result = FeedPollResult(status=Source.PollStatus.ERROR, error="；".join(error.messages)[:500])
     if result.status == Source.PollStatus.ERROR:
         logger.info("feed poll failed: tenant=%s source=%s error=%s", tenant.pk, source.pk, result.error)
-    source.last_polled_at = now
-    source.last_poll_status = result.status
-    source.last_poll_error = (result.error or result.note)[:500]
-    source.save(update_fields=fields)
+    with transaction.atomic():
+        if entries:
+            skipped += _ingest(tenant=tenant, source=source, entries=entries, result=result)
+        if skipped:
+            result.skipped = skipped
+            skipped_note = _("跳过 %(count)d 条：%(reasons)s") % {"count": len(skipped), "reasons": "；".join(skipped)}
+            result.note = "；".join(part for part in (result.note, skipped_note) if part)
+        source.last_polled_at = now
+        source.last_poll_status = result.status
+        source.last_poll_error = (result.error or result.note)[:500]
+        source.save(update_fields=fields)
     return result
 
 
-def _ingest(*, tenant: Tenant, source: Source, items: list[dict[str, Any]]) -> FeedPollResult:
-    result = FeedPollResult(status=Source.PollStatus.OK, entries=len(items))
-    for start in range(0, len(items), INGEST_CHUNK):
-        report = mentions_ingest(
-            tenant=tenant, source=source, items=items[start : start + INGEST_CHUNK], via=Mention.Via.FEED
+def _entry_item(entry: Any, *, now: datetime, marker: str) -> dict[str, Any]:
+    try:
+        item = entry_to_item(entry, now=now)
+    except Exception as error:  # an entry of odd shape costs only itself
+        raise PoisonEntry(_("无法读取（%(error)s）") % {"error": type(error).__name__}) from error
+    if reason := _poison_reason(item, marker=marker):
+        raise PoisonEntry(reason)
+    return item
+
+
+def _skip_text(position: int, reason: str) -> str:
+    return _("第 %(position)d 条（%(reason)s）") % {"position": position, "reason": reason}
+
+
+def _ingest(
+    *, tenant: Tenant, source: Source, entries: list[tuple[int, dict[str, Any]]], result: FeedPollResult
+) -> list[str]:
+    """Ingest the entries in chunks, each entry's failure its own (ingest_isolated); the skip texts."""
+    skipped: list[str] = []
+    for start in range(0, len(entries), INGEST_CHUNK):
+        chunk = entries[start : start + INGEST_CHUNK]
+        outcomes = ingest_isolated(
+            tenant=tenant, source=source, items=[item for _, item in chunk], via=Mention.Via.FEED
         )
-        for outcome in report.results:
+        for outcome in outcomes:
             if outcome.status == "accepted":
                 result.accepted += 1
             elif outcome.status == "duplicate":
                 result.duplicate += 1
             else:
                 result.rejected += 1
-    return result
+                skipped.append(_skip_text(chunk[outcome.index][0], outcome.reason))
+    return skipped
 
 
 def feed_sources_due(*, now: datetime | None = None) -> list[Source]:

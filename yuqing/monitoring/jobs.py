@@ -71,6 +71,9 @@ def sentiment_model_train_job(tenant: Tenant, model_id: int) -> str | None:
 
 # --- feeds (RSS/Atom polling; owned by the FEEDS engineer)
 
+# Their own queue and worker: one tenant's slow feed holds up other polls at most, not the SLA sweep.
+FEEDS_QUEUE = "feeds"
+
 
 @tenant_job
 def feed_poll_job(tenant: Tenant, source_id: int) -> dict[str, Any] | None:
@@ -94,6 +97,7 @@ def feeds_poll_due() -> int:
             enqueue_for_tenant(
                 feed_poll_job,
                 tenant=source.tenant,
+                queue=FEEDS_QUEUE,
                 source_id=source.pk,
                 job_id=f"feed-poll-{source.pk}",
                 unique=True,

@@ -1,7 +1,10 @@
 """Reading a crawler file: size limit, encoding, format (JSON array, JSONL, CSV), platform and kind.
 
-File-level problems raise a ValidationError with a Chinese message; a bad record becomes a row
-with its line number and reason, and the other rows are still read.
+File-level problems raise a ValidationError with a Chinese message; a bad record (a broken JSON
+line, a CSV row of another width than the header, a record that cannot be mapped) becomes a row
+with its line number and reason, and the other rows are still read. A JSON array that does not
+parse is refused whole: after a syntax error inside an array there is no telling where the next
+record starts.
 """
 
 from __future__ import annotations
@@ -147,6 +150,8 @@ def _json_records(text: str) -> Iterator[tuple[int, Any]]:
             value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise fail(error.pos, error.msg) from None
+        except RecursionError:
+            raise fail(position, _("嵌套层数过多")) from None
         yield text.count("\n", 0, position) + 1, value
         position = skip_space(end)
         if position < length and text[position] == ",":
@@ -165,6 +170,8 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
             yield number, json.loads(line)
         except json.JSONDecodeError as error:
             yield number, ValueError(_("不是有效的 JSON（%(message)s）") % {"message": error.msg})
+        except RecursionError:
+            yield number, ValueError(_("不是有效的 JSON（嵌套层数过多）"))
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, Any]]:
@@ -176,9 +183,21 @@ def _csv_records(text: str) -> Iterator[tuple[int, Any]]:
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
-            record.pop(None, None)  # cells beyond the header
-            if any((value or "").strip() for value in record.values()):
-                yield line, record
+            extra = record.pop(None, None)  # cells beyond the header
+            if not any((value or "").strip() for value in record.values()) and not extra:
+                continue
+            # A row of another width than the header has its cells under the wrong names.
+            if extra or None in record.values():
+                cells = len(record) + len(extra) if extra else sum(value is not None for value in record.values())
+                yield (
+                    line,
+                    ValueError(
+                        _("CSV 列数与表头不符：此行 %(cells)d 列，表头 %(header)d 列")
+                        % {"cells": cells, "header": len(reader.fieldnames or ())}
+                    ),
+                )
+                continue
+            yield line, record
     except csv.Error as error:
         yield start, ValueError(_("CSV 格式错误，其后的内容未能读取（%(message)s）") % {"message": error})
 
@@ -233,5 +252,11 @@ def crawler_file_read(upload_or_path: Any, *, filename: str) -> CrawlerFile:
             rows.append(CrawlerRow(line, error=_("不是一条记录（应为 JSON 对象）")))
         else:
             record_platform = guesses.get(id(record)) or platform
-            rows.append(CrawlerRow(line, item=record_to_item(record, platform=record_platform, kind=kind)))
+            try:
+                item = record_to_item(record, platform=record_platform, kind=kind)
+            except Exception as error:  # a record of odd shape costs only its own row
+                reason = _("无法读取这条记录（%(error)s）") % {"error": type(error).__name__}
+                rows.append(CrawlerRow(line, error=reason))
+            else:
+                rows.append(CrawlerRow(line, item=item))
     return CrawlerFile(format=file_format, platform=platform, kind=kind, encoding=encoding, rows=rows)

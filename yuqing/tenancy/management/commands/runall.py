@@ -173,13 +173,15 @@ class Command(BaseCommand):
         # Scoring keeps each tenant's segmenter and sentiment model warm in memory (seconds to build
         # for a large tenant), so it runs in a worker that does not fork a fresh process per job.
         scorer = self._start("scorer", ["rqworker", *SCORING_QUEUES, "--worker-class", "rq.worker.SimpleWorker"], env)
+        # Feed polls wait on other people's servers: their own worker, so they never delay the SLA sweep.
+        feeds = self._start("feeds", ["rqworker", *FEED_QUEUES], env)
         cron = self._start("cron", ["rqcron", "yuqing.cron"], env)
-        children += [web, worker, scorer, cron]
+        children += [web, worker, scorer, feeds, cron]
         failed = self._wait_until(lambda: _port_answers(host, port), children, _("web 服务器"))
         if failed is not None or self._stop_signal is not None:
             return failed
         return self._wait_until(
-            lambda: _registered_in_redis([worker.process.pid, scorer.process.pid], cron.process.pid),
+            lambda: _registered_in_redis([worker.process.pid, scorer.process.pid, feeds.process.pid], cron.process.pid),
             children,
             _("worker 与 cron"),
         )
@@ -233,6 +235,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(_("舆情处置系统已启动：%(url)s") % {"url": portal_url(host, port)}),
             _("  web：gunicorn · worker：rqworker %(queues)s · 评分：rqworker %(scoring)s · cron：rqcron yuqing.cron")
             % {"queues": " ".join(_forking_queues()), "scoring": " ".join(SCORING_QUEUES)},
+            _("  订阅抓取：rqworker %(feeds)s") % {"feeds": " ".join(FEED_QUEUES)},
             _("  Redis：%(redis)s") % {"redis": redis},
         ]
         if seeded:
@@ -285,10 +288,11 @@ def _redis_answers(url: str) -> bool:
 
 
 SCORING_QUEUES = ("scoring",)
+FEED_QUEUES = ("feeds",)
 
 
 def _forking_queues() -> list[str]:
-    return [name for name in settings.RQ_QUEUES if name not in SCORING_QUEUES]
+    return [name for name in settings.RQ_QUEUES if name not in SCORING_QUEUES + FEED_QUEUES]
 
 
 def _registered_in_redis(worker_pids: list[int], cron_pid: int) -> bool:
