@@ -1,6 +1,8 @@
-"""runall's restart policy: a doubling back-off per child, and giving up in a restart storm."""
+"""runall's restart policy and supervisor loop: a doubling back-off per child, giving up in a storm."""
 
-from yuqing.tenancy.management.commands.runall import RestartPolicy, describe_exit
+import signal
+
+from yuqing.tenancy.management.commands.runall import Command, RestartPolicy, describe_exit
 
 
 def test_each_restart_of_a_child_waits_twice_as_long_as_the_one_before():
@@ -39,3 +41,69 @@ def test_the_exit_is_described_by_status_or_signal():
     assert describe_exit(-9) == "信号 SIGKILL"
     assert describe_exit(-15) == "信号 SIGTERM"
     assert describe_exit(-200) == "状态 -200"
+
+
+# --- the supervisor loop, with stand-in processes (the real ones: test_runall.py)
+
+
+class FakeChild:
+    """A child that has exited with `code` (None: still running); respawns as `next_code`."""
+
+    def __init__(self, name: str, code: int | None, next_code: int | None, log: list[str]) -> None:
+        self.name, self.code, self.next_code, self.log = name, code, next_code, log
+        self.process = type("P", (), {"pid": 4242})()
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.code
+
+    def kill_leftovers(self) -> None:
+        self.log.append(f"cleanup {self.name}")
+
+    def respawn(self) -> "FakeChild":
+        self.log.append(f"respawn {self.name}")
+        return FakeChild(self.name, self.next_code, self.next_code, self.log)
+
+
+def _command(lines: list[str], stop_when: str | None = None) -> Command:
+    command = Command()
+    command._stop_signal = None
+
+    def write(text: str) -> None:
+        lines.append(text)
+        if stop_when and stop_when in text:
+            command._stop_signal = signal.SIGTERM
+
+    command._write = write
+    return command
+
+
+def test_the_loop_restarts_the_dead_child_and_keeps_the_others():
+    log: list[str] = []
+    lines: list[str] = []
+    web, worker = FakeChild("web", None, None, log), FakeChild("worker", 1, None, log)
+    children = [web, worker]
+    command = _command(lines, stop_when="已重启")
+    assert command._supervise(children, RestartPolicy(first_delay=0.01)) is None
+    assert children[0] is web and children[1] is not worker and children[1].exit_code is None
+    assert log == ["cleanup worker", "respawn worker"]
+    assert lines[0] == "worker 进程已退出（状态 1），0.01 秒后重启。"
+
+
+def test_a_stop_during_the_back_off_restarts_nothing():
+    log: list[str] = []
+    lines: list[str] = []
+    command = _command(lines, stop_when="秒后重启")
+    assert command._supervise([FakeChild("cron", -9, None, log)], RestartPolicy(first_delay=30)) is None
+    assert log == ["cleanup cron"]
+    assert lines == ["cron 进程已退出（信号 SIGKILL），30 秒后重启。"]
+
+
+def test_a_restart_storm_returns_the_child_that_keeps_dying():
+    log: list[str] = []
+    lines: list[str] = []
+    children = [FakeChild("redis", 1, 1, log)]
+    failed = _command(lines)._supervise(children, RestartPolicy(max_restarts=2, first_delay=0.01))
+    assert failed is children[0] and failed.name == "redis"
+    assert log.count("respawn redis") == 2
+    assert lines[-1] == "redis 进程已退出（状态 1），60 秒内已重启 2 次，不再重启。"
