@@ -37,6 +37,13 @@
     var chart = window.echarts.init(element, null, { renderer: "svg" });
     var option = builder(data, element);
     option.textStyle = Object.assign({ fontFamily: FONT }, option.textStyle || {});
+    // ECharts' HTML tooltip is markup with style="" attributes, which the Content-Security-Policy
+    // refuses; the rich-text tooltip is drawn in the chart's own SVG (styled through the CSSOM).
+    if (option.tooltip) {
+      option.tooltip = [].concat(option.tooltip).map(function (tooltip) {
+        return Object.assign({ renderMode: "richText" }, tooltip);
+      });
+    }
     chart.setOption(option);
     element.dataset.chartReady = "1";
     new ResizeObserver(function () {
@@ -46,6 +53,19 @@
 
   function drawAll(root) {
     (root || document).querySelectorAll("[data-chart]").forEach(draw);
+  }
+
+  // Bars declare their width as data-bar-width="37%": set through the CSSOM, which the
+  // Content-Security-Policy allows, where a style="" attribute would be refused.
+  function sizeBars(root) {
+    var scope = root || document;
+    var bars = Array.prototype.slice.call(scope.querySelectorAll("[data-bar-width]"));
+    if (scope.matches && scope.matches("[data-bar-width]")) {
+      bars.push(scope);
+    }
+    bars.forEach(function (bar) {
+      bar.style.width = bar.dataset.barWidth;
+    });
   }
 
   // Audit activity per day: bars, with the day's count on hover.
@@ -98,10 +118,15 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    sizeBars(document);
     drawAll(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     drawAll(event.target);
+  });
+  // htmx:load fires for every element htmx adds, outerHTML swaps (the SLA clocks) included.
+  document.addEventListener("htmx:load", function (event) {
+    sizeBars(event.target);
   });
 
   window.YQ = window.YQ || {};

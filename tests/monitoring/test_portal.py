@@ -223,7 +223,7 @@ def test_the_detail_shows_the_explanation_shares_terms_customers_and_provenance(
         level=Level.ORANGE,
     )
     page = html(client_a.get(reverse("monitoring:mention-detail", args=[row.pk])))
-    assert re.search(r'data-factor="keywords".*?width: 50\.0%.*?>50%<', page, re.S)
+    assert re.search(r'data-factor="keywords".*?data-bar-width="50\.0%".*?>50%<', page, re.S)
     assert re.search(r'data-factor="reach".*?>20%<', page, re.S)
     assert '<mark class="term">逾期</mark>' in page and '<mark class="term">维权</mark>' in page
     assert 'data-tier="vip"' in page

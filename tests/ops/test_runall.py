@@ -1,4 +1,5 @@
-"""`manage.py runall` runs web, worker and cron on an embedded Redis, and stops them all together.
+"""`manage.py runall` runs web, worker and cron on an embedded Redis, restarts a child that dies,
+and stops them all together.
 
 These start real processes (about ten seconds each), with SQLite and Redis under a temp folder.
 """
@@ -50,13 +51,12 @@ class Running:
         self.redis = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Running]:
+def _runall(tmp_path: Path, *args: str) -> Iterator[Running]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env |= {"YUQING_VAR_DIR": str(tmp_path), "YUQING_PORT": str(port), "WEB_CONCURRENCY": "1"}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runall"],
+        [sys.executable, "manage.py", "runall", *args],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -74,6 +74,17 @@ def running(tmp_path: Path) -> Iterator[Running]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    yield from _runall(tmp_path)
+
+
+@pytest.fixture
+def running_fragile(tmp_path: Path) -> Iterator[Running]:
+    """Gives up after one restart a minute."""
+    yield from _runall(tmp_path, "--max-restarts", "1")
 
 
 def _workers(redis) -> dict[str, Worker]:
@@ -107,13 +118,47 @@ def test_ctrl_c_stops_every_process(running):
     assert not (running.var_dir / "redis.sock").exists()
 
 
-def test_when_one_process_dies_the_others_stop_and_it_exits_non_zero(running):
+def _forking_worker_pids(redis) -> set[int]:
+    return {w.pid for w in Worker.all(connection=redis) if w.queue_names() != ["scoring"]}
+
+
+def _kill_the_worker_and_wait_for_its_successor(running: Running, worker_pid: int) -> int:
+    # A SIGKILLed worker cannot unregister: its entry stays in Redis, so look for a new pid.
+    known = _forking_worker_pids(running.redis)
+    os.kill(worker_pid, signal.SIGKILL)
+    wait_for(lambda: _forking_worker_pids(running.redis) - known or running.process.poll() is not None, 40)
+    assert running.process.poll() is None, running.process.stdout.read()
+    (successor,) = _forking_worker_pids(running.redis) - known
+    return successor
+
+
+def test_a_worker_that_dies_is_restarted_and_the_log_says_which_and_how(running):
     worker = _workers(running.redis)["worker"]
-    os.kill(worker.pid, signal.SIGKILL)
+    successor = _kill_the_worker_and_wait_for_its_successor(running, worker.pid)
+    assert successor != worker.pid
+    assert answers(f"http://127.0.0.1:{running.port}/healthz")
+
+    # Ctrl-C still stops everything, the restarted worker included.
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=40) == 0
+    output = running.process.stdout.read()
+    assert "worker 进程已退出（信号 SIGKILL），1 秒后重启。" in output
+    assert "worker 进程已重启" in output
+    assert "全部进程已停止" in output
+    assert not Path(f"/proc/{successor}").exists()
+    assert not answers(f"http://127.0.0.1:{running.port}/healthz")
+
+
+def test_a_child_that_keeps_dying_stops_everything_and_it_exits_non_zero(running_fragile):
+    running = running_fragile
+    first = _workers(running.redis)["worker"]
+    successor = _kill_the_worker_and_wait_for_its_successor(running, first.pid)
+    os.kill(successor, signal.SIGKILL)
     assert running.process.wait(timeout=40) != 0
     output = running.process.stdout.read()
-    assert "worker 进程已退出" in output
+    assert "worker 进程已退出（信号 SIGKILL），60 秒内已重启 1 次，不再重启。" in output
     assert not answers(f"http://127.0.0.1:{running.port}/healthz")
+    assert not (running.var_dir / "redis.sock").exists()
 
 
 def test_a_busy_port_is_refused_before_anything_starts(tmp_path):

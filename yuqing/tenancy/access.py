@@ -13,6 +13,8 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+# Views pass it to services for the audit trail: the same function the login lock-out (axes) uses.
+from yuqing.client_ip import client_ip  # noqa: F401 - re-exported
 from yuqing.tenancy.roles import Permission, require_permission
 
 
@@ -57,8 +59,3 @@ class TenantScopedMixin(LoginRequiredMixin):
 
     def get_queryset(self) -> models.QuerySet:
         return self.model.objects.for_tenant(self.request.tenant)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy, set it to overwrite REMOTE_ADDR; we never trust X-Forwarded-For here.
-    return request.META.get("REMOTE_ADDR") or None

@@ -6,8 +6,14 @@ The web server is gunicorn in both modes, so what a developer runs is what produ
 whitenoise serves the static files. `--reload` restarts it when code changes.
 
 Each child runs in its own session, so Ctrl-C reaches only this process, which then stops the
-children in order (web, cron and worker first, Redis last). If any child exits, the others are
-stopped and the command exits non-zero. Children die with this process even if it is killed.
+children in order (web, cron and worker first, Redis last). Children die with this process even if
+it is killed.
+
+A child that exits while the system runs is restarted, after a back-off that doubles with each
+recent restart of that child (1 s, 2 s, 4 s … at most 30 s), and the log names it and its exit
+status. A child that keeps dying (more than --max-restarts restarts within a minute) is a fault no
+restart cures: then everything is stopped and the command exits non-zero. A child that exits
+while starting (a bad configuration, a port taken) stops everything at once, without retrying.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from types import FrameType
 from typing import IO, Any
@@ -32,6 +39,10 @@ from django.utils.translation import gettext as _
 
 STOP_TIMEOUT_SECONDS = 20
 READY_TIMEOUT_SECONDS = 60
+RESTART_WINDOW_SECONDS = 60
+DEFAULT_MAX_RESTARTS = 5
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
 
 
 def listen_address() -> tuple[str, int]:
@@ -63,7 +74,7 @@ class Child:
     """One supervised process; its output is copied line by line with its name in front."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], write: Callable[[str], None]) -> None:
-        self.name = name
+        self.name, self.argv, self.env, self.write = name, argv, env, write
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
             argv,
             cwd=settings.BASE_DIR,
@@ -97,6 +108,19 @@ class Child:
             except ProcessLookupError:
                 pass
 
+    def respawn(self) -> Child:
+        """The same command started afresh."""
+        return Child(self.name, self.argv, self.env, self.write)
+
+    def kill_leftovers(self) -> None:
+        """After the child itself exited: what it started (gunicorn's workers, a work horse) goes too,
+        so the restarted one finds the port free and no job runs twice."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._copier.join(timeout=2)
+
     def wait(self, deadline: float) -> None:
         try:
             self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -106,10 +130,51 @@ class Child:
         self._copier.join(timeout=2)
 
 
+def describe_exit(code: int | None) -> str:
+    """`状态 1`, or the signal that ended it: `信号 SIGKILL`."""
+    if code is not None and code < 0:
+        try:
+            return _("信号 %(signal)s") % {"signal": signal.Signals(-code).name}
+        except ValueError:
+            pass
+    return _("状态 %(code)s") % {"code": code}
+
+
+class RestartPolicy:
+    """When to restart a child that exited: after a doubling back-off, or not at all in a storm.
+
+    `after_exit` is told each exit (with a monotonic time) and answers the delay before the restart,
+    or None once the child has already been restarted `max_restarts` times within the window.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_restarts: int = DEFAULT_MAX_RESTARTS,
+        window: float = RESTART_WINDOW_SECONDS,
+        first_delay: float = BACKOFF_FIRST_SECONDS,
+        max_delay: float = BACKOFF_MAX_SECONDS,
+    ) -> None:
+        self.max_restarts, self.window = max_restarts, window
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self._restarts: dict[str, deque[float]] = {}
+
+    def after_exit(self, name: str, now: float) -> float | None:
+        restarts = self._restarts.setdefault(name, deque())
+        while restarts and now - restarts[0] > self.window:
+            restarts.popleft()
+        if len(restarts) >= self.max_restarts:
+            return None
+        delay = min(self.max_delay, self.first_delay * 2 ** len(restarts))
+        restarts.append(now)
+        return delay
+
+
 class Command(BaseCommand):
     help = (
         "在前台同时运行 web 服务器（gunicorn）、RQ worker 和 RQ cron；未设置 REDIS_URL 时先启动内嵌的"
-        " Redis 兼容服务器。Ctrl-C 停止全部进程；任一进程退出时停止其余进程并以非零状态退出。"
+        " Redis 兼容服务器。Ctrl-C 停止全部进程；运行中退出的进程会在退避后重启，"
+        "一分钟内重启过多则停止全部进程并以非零状态退出。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -124,6 +189,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reload", action="store_true", help="代码变更时自动重启 web 服务器（开发用）")
         parser.add_argument("--seed-demo", action="store_true", help="Redis 就绪后载入演示数据并在启动后打印演示账号")
+        parser.add_argument(
+            "--max-restarts",
+            type=int,
+            default=DEFAULT_MAX_RESTARTS,
+            help="同一进程一分钟内最多重启几次，超过则停止全部进程（默认 %(default)s；0 表示不重启）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
@@ -139,13 +210,13 @@ class Command(BaseCommand):
             failed = self._start_all(children, host, port, embedded=embedded, options=options)
             if failed is None and self._stop_signal is None:
                 self._print_banner(host, port, embedded, options["seed_demo"])
-                failed = self._supervise(children)
+                failed = self._supervise(children, RestartPolicy(max_restarts=options["max_restarts"]))
         finally:
             self._stop(children)
         if failed is not None:
             raise CommandError(
-                _("%(name)s 进程已退出（状态 %(code)s），其余进程已停止。")
-                % {"name": failed.name, "code": failed.exit_code}
+                _("%(name)s 进程已退出（%(status)s），其余进程已停止。")
+                % {"name": failed.name, "status": describe_exit(failed.exit_code)}
             )
         self._write(_("全部进程已停止。"))
 
@@ -247,12 +318,45 @@ class Command(BaseCommand):
 
     # --- running and stopping
 
-    def _supervise(self, children: list[Child]) -> Child | None:
+    def _supervise(self, children: list[Child], policy: RestartPolicy) -> Child | None:
+        """Restart children that exit, each after its back-off, until Ctrl-C / SIGTERM.
+
+        Returns the child that kept dying (the restart storm), or None when asked to stop. The list
+        is updated in place, so stopping reaches the restarted processes.
+        """
+        due: dict[int, float] = {}  # index in children -> when its restart is due
         while self._stop_signal is None:
-            for child in children:
-                if child.exit_code is not None:
+            now = time.monotonic()
+            for index, child in enumerate(children):
+                if index in due or child.exit_code is None:
+                    continue
+                child.kill_leftovers()
+                delay = policy.after_exit(child.name, now)
+                if delay is None:
+                    self._write(
+                        _("%(name)s 进程已退出（%(status)s），%(seconds)d 秒内已重启 %(count)d 次，不再重启。")
+                        % {
+                            "name": child.name,
+                            "status": describe_exit(child.exit_code),
+                            "seconds": policy.window,
+                            "count": policy.max_restarts,
+                        }
+                    )
                     return child
-            time.sleep(0.5)
+                self._write(
+                    _("%(name)s 进程已退出（%(status)s），%(delay)g 秒后重启。")
+                    % {"name": child.name, "status": describe_exit(child.exit_code), "delay": delay}
+                )
+                due[index] = now + delay
+            for index, when in list(due.items()):
+                if when <= now and self._stop_signal is None:
+                    del due[index]
+                    children[index] = children[index].respawn()
+                    self._write(
+                        _("%(name)s 进程已重启（pid %(pid)d）。")
+                        % {"name": children[index].name, "pid": children[index].process.pid}
+                    )
+            time.sleep(0.2)
         return None
 
     def _request_stop(self, signum: int, frame: FrameType | None) -> None:
