@@ -205,10 +205,12 @@ def _parse_item(body: str, year: int) -> tuple[list[dt.date], list[dt.date]]:
     return days_off, working
 
 
-def _segments(text: str) -> list[tuple[int, str]]:
-    segments: list[tuple[int, str]] = []
+def _segments(text: str) -> list[tuple[int, str, str]]:
+    """(line number, normalised part, what to quote in an error: the line as written when it is whole)."""
+    segments: list[tuple[int, str, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        segments.extend((number, part) for part in _ITEM_BREAK.split(line) if part.strip())
+        parts = [part for part in _ITEM_BREAK.split(unicodedata.normalize("NFKC", line)) if part.strip()]
+        segments.extend((number, part, line if len(parts) == 1 else part) for part in parts)
     return segments
 
 
@@ -221,14 +223,13 @@ def notice_parse(text: str, *, year: int) -> ParsedNotice:
     if "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text):
         result.errors.append(_("通知文本含有无法识别的字符，请从原文重新复制。"))
         return result
-    text = unicodedata.normalize("NFKC", text)
-    title = _TITLE_YEAR.search(text)
+    title = _TITLE_YEAR.search(unicodedata.normalize("NFKC", text))
     if title and int(title.group(1)) != year:
         result.errors.append(
             _("通知标题是 %(title)s 年的放假安排，与所选年份 %(year)d 不符。") % {"title": title.group(1), "year": year}
         )
     first_seen: dict[dt.date, tuple[str, int]] = {}
-    for line, segment in _segments(text):
+    for line, segment, as_written in _segments(text):
         item = _ITEM.match(segment)
         if item is None:
             if _ITEM_START.match(segment) or (
@@ -236,7 +237,7 @@ def notice_parse(text: str, *, year: int) -> ParsedNotice:
             ):
                 result.errors.append(
                     _("第 %(line)d 行：无法识别“%(text)s”，应写作“一、元旦：1月1日放假……”。")
-                    % {"line": line, "text": _excerpt(segment)}
+                    % {"line": line, "text": _excerpt(as_written)}
                 )
             continue
         name, body = item.group(2).strip(), item.group(3)
