@@ -27,6 +27,21 @@ def validate_year_list(value: str) -> None:
         raise ValidationError(_("年份应在 2000 到 2100 之间。"))
 
 
+class DeadlineBasis(models.TextChoices):
+    """What a stored deadline's working days rested on when it was computed (deadlines.Basis)."""
+
+    ANNOUNCED = "", _("已公布的放假安排")
+    COMPUTED = "computed", _("含推算节假日")
+    FALLBACK = "fallback", _("按周一至周五推算")
+
+
+def deadline_basis_field(verbose_name: str | object = _("期限依据")) -> models.CharField:
+    """The column other apps add next to a computed deadline, so lists can say so without recomputing."""
+    return models.CharField(
+        verbose_name, max_length=16, blank=True, default=DeadlineBasis.ANNOUNCED, choices=DeadlineBasis.choices
+    )
+
+
 class BusinessCalendar(TenantOwned):
     """Working hours of the tenant's office; the time zone is the tenant's own."""
 

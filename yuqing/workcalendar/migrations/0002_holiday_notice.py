@@ -6,30 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0001_initial'),
-        ('workcalendar', '0001_initial'),
+        ("tenancy", "0001_initial"),
+        ("workcalendar", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HolidayNotice',
+            name="HolidayNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年份')),
-                ('text', models.TextField(verbose_name='通知原文')),
-                ('days', models.JSONField(default=list, verbose_name='放假与上班日期')),
-                ('loaded_at', models.DateTimeField(verbose_name='导入时间')),
-                ('loaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant', verbose_name='租户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年份")),
+                ("text", models.TextField(verbose_name="通知原文")),
+                ("days", models.JSONField(default=list, verbose_name="放假与上班日期")),
+                ("loaded_at", models.DateTimeField(verbose_name="导入时间")),
+                (
+                    "loaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                        verbose_name="租户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '国务院放假安排通知',
-                'verbose_name_plural': '国务院放假安排通知',
-                'ordering': ['tenant', '-year'],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'year'), name='holiday_notice_one_per_year_per_tenant', violation_error_message='该年份已导入放假安排，请使用“替换”。')],
+                "verbose_name": "国务院放假安排通知",
+                "verbose_name_plural": "国务院放假安排通知",
+                "ordering": ["tenant", "-year"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "year"),
+                        name="holiday_notice_one_per_year_per_tenant",
+                        violation_error_message="该年份已导入放假安排，请使用“替换”。",
+                    )
+                ],
             },
         ),
     ]
