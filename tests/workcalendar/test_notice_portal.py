@@ -161,3 +161,12 @@ def test_another_tenants_notice_is_a_404_and_never_changes_this_tenants_calendar
     )
     assert calendar_for_tenant(tenant=tenant_b).day_status(dt.date(2027, 2, 20)).is_working is False
     assert calendar_for_tenant(tenant=tenant_b).notice_years == frozenset()
+
+
+def test_an_upload_that_is_not_a_text_file_or_too_long_is_refused(client_a, tenant_a):
+    pdf = SimpleUploadedFile("2027.pdf", b"%PDF-1.4", content_type="application/pdf")
+    response = client_a.post(LOAD, {"year": 2027, "file": pdf, "action": "confirm"})
+    assert response.status_code == 400 and "请上传 .txt 纯文本文件。" in response.content.decode()
+    response = client_a.post(LOAD, {"year": 2027, "text": "一" * 20_001, "action": "confirm"})
+    assert response.status_code == 400
+    assert notices(tenant_a) == []
