@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.validators import validate_credit_code
 from yuqing import privacy
 from yuqing.tenancy.models import Membership, TenantOwned
+from yuqing.workcalendar.models import deadline_basis_field
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -394,6 +395,8 @@ class Feedback(TenantOwned):
         ComplaintPolicy, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("处理策略")
     )
     due_at = models.DateTimeField(_("处理期限"), null=True, blank=True)
+    # Whether due_at rested on computed holidays or a Monday–Friday guess, stored with it.
+    due_basis = deadline_basis_field()
     extension_level = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     extension_reason = models.CharField(_("延期原因"), max_length=500, blank=True)
     customer_notified_of_extension_at = models.DateTimeField(_("已告知客户延期"), null=True, blank=True)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Feedback, Tier
 from yuqing.tenancy.models import Department, Membership, TenantOwned
+from yuqing.workcalendar.models import deadline_basis_field
 
 
 class Severity(models.IntegerChoices):
@@ -297,6 +298,8 @@ class SlaClock(TenantOwned):
     # Stored so the sweep is a plain index range scan; recomputed whenever a pause ends or the policy moves.
     warn_at = models.DateTimeField(_("预警时间"))
     deadline_at = models.DateTimeField(_("截止时间"))
+    # Whether deadline_at rested on computed holidays or a Monday–Friday guess, set with it.
+    calendar_basis = deadline_basis_field()
     paused_at = models.DateTimeField(_("暂停于"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("停止于"), null=True, blank=True)
     warned_for = models.DateTimeField(null=True, blank=True, help_text="deadline_at the last warning was for")

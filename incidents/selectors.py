@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django_filters import FilterSet
 
-from incidents.models import ImprovementAction, Incident, IncidentTask, Phase, TimelineEntry
+from incidents.models import ImprovementAction, Incident, IncidentTask, Phase, SlaClock, TimelineEntry
 from incidents.sla_states import sla_state_annotation
 from yuqing.tenancy.models import Department, Membership, Tenant
 from yuqing.tenancy.selectors import get_for_tenant
@@ -26,6 +26,23 @@ BOARD_CARDS = 30  # per column; the column links to the filtered list for the re
 
 def _incidents(tenant: Tenant) -> QuerySet[Incident]:
     return Incident.objects.for_tenant(tenant).select_related("nature", "owner__user")
+
+
+def _sla_basis(tenant: Tenant) -> Subquery:
+    """The least certain calendar basis of the incident's counting clocks, "" when all were published.
+
+    One correlated subquery in the list's own query, no per-row work: the basis is stored on each
+    clock when its deadline is computed. "fallback" sorts after "computed", so the first row is the worst.
+    """
+    counting = (
+        SlaClock.objects.for_tenant(tenant)
+        .filter(incident=OuterRef("pk"), stopped_at__isnull=True)
+        .exclude(state=SlaClock.State.CANCELLED)
+        .exclude(calendar_basis="")
+        .order_by("-calendar_basis")
+        .values("calendar_basis")[:1]
+    )
+    return Subquery(counting)
 
 
 def incident_list(
@@ -40,7 +57,7 @@ def incident_list(
     now = now or getattr(filters, "now", None) or timezone.now()
     queryset = (
         _incidents(tenant)
-        .annotate(sla_state=sla_state_annotation(tenant=tenant, now=now))
+        .annotate(sla_state=sla_state_annotation(tenant=tenant, now=now), sla_basis=_sla_basis(tenant))
         .order_by("-opened_at", "-pk")
     )
     if filters is None:
@@ -81,7 +98,7 @@ def incident_board(*, tenant: Tenant, now: dt.datetime | None = None) -> list[Bo
         cards = (
             _incidents(tenant)
             .filter(phase=phase)
-            .annotate(sla_state=sla_state_annotation(tenant=tenant, now=now))
+            .annotate(sla_state=sla_state_annotation(tenant=tenant, now=now), sla_basis=_sla_basis(tenant))
             .order_by("severity", "opened_at", "pk")[:BOARD_CARDS]
             if totals.get(phase)
             else []

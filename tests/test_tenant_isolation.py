@@ -62,7 +62,7 @@ from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import notification_send
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Membership, Role
-from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice
 
 # Strings that exist only in tenant A's data: none may appear in a page served to tenant B.
 A_SECRETS = ("甲银行", "甲行专属舆情部", "甲行专员张三", "a-only-marker-7f3c")
@@ -172,6 +172,7 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         f"notify:{name}": (lambda w: {"pk": w.objects["notification"].pk})
         for name in ("notification-read", "notification-open")
     },
+    "workcalendar:notice-detail": lambda w: {"pk": w.objects["holiday_notice"].pk},
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -266,6 +267,14 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
             actor=membership_a.user,
             content="客户类型,名称\n个人,甲行专员张三\n",
             filename="a-only-marker-7f3c.csv",
+        ),
+        "holiday_notice": HolidayNotice.objects.create(
+            tenant=tenant_a,
+            year=2027,
+            text="a-only-marker-7f3c",
+            days=[{"date": "2027-02-20", "kind": "working_day", "name": "a-only-marker-7f3c"}],
+            loaded_by=membership_a.user,
+            loaded_at=timezone.now(),
         ),
     }
     admin_b.user.is_staff = True

@@ -31,6 +31,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("monitoring/", include("yuqing.monitoring.urls")),
     path("notifications/", include("yuqing.notify.urls")),
+    path("calendar/", include("yuqing.workcalendar.urls")),
     path("api/v1/", include("yuqing.monitoring.api_urls")),
     path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),

@@ -190,6 +190,7 @@ def feedback_register(
         raise ValidationError(errors)
     _check_handler(tenant, handler)
     policy = _check_policy(tenant, policy)
+    due = policy_deadline(policy=policy, calendar=calendar_for_tenant(tenant=tenant), received_at=received_at)
 
     feedback = Feedback(
         tenant=tenant,
@@ -203,7 +204,8 @@ def feedback_register(
         received_at=received_at,
         handler=handler,
         policy=policy,
-        due_at=policy_deadline(policy=policy, calendar=calendar_for_tenant(tenant=tenant), received_at=received_at).at,
+        due_at=due.at,
+        due_basis=due.basis,
     )
     feedback.set_reporter_mobile(mobile)
     feedback.full_clean()
@@ -390,10 +392,11 @@ def feedback_extend(
     row.extension_level = stage
     row.extension_reason = reason.strip()[:500]
     row.customer_notified_of_extension_at = customer_notified_at
-    row.due_at = policy_deadline(
+    due = policy_deadline(
         policy=row.policy, calendar=calendar_for_tenant(tenant=tenant), received_at=row.received_at, stage=stage
-    ).at
-    update_fields = ["extension_level", "extension_reason", "customer_notified_of_extension_at", "due_at"]
+    )
+    row.due_at, row.due_basis = due.at, due.basis
+    update_fields = ["extension_level", "extension_reason", "customer_notified_of_extension_at", "due_at", "due_basis"]
     after: dict[str, Any] = {"extension_level": stage, "due_at": row.due_at, "days": stages[stage]}
     if needs_approval:
         row.extension_approved_by = actor

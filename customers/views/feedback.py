@@ -27,14 +27,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from customers.forms_feedback import AssignForm, CloseForm, ExtendForm, FeedbackCreateForm, ResolveForm
 from customers.models import Customer, Feedback
-from customers.policies import counting_basis, policy_deadline, policy_template, stage_days, stage_needs_approval
+from customers.policies import counting_basis, policy_template, stage_days, stage_needs_approval
 from customers.selectors import feedback as selectors
 from customers.services import feedback as services
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.tenancy.selectors import get_for_tenant
-from yuqing.workcalendar.selectors import calendar_for_tenant
 
 PAGE_SIZE = 50
 
@@ -107,14 +106,6 @@ def _detail_context(request: HttpRequest, feedback: Feedback, **forms_: forms.Fo
     can_write = has_permission(membership, Permission.WRITE)
     stages = stage_days(feedback.policy) if feedback.policy else []
     next_stage = feedback.extension_level + 1
-    deadline = None
-    if feedback.policy and feedback.due_at:
-        deadline = policy_deadline(
-            policy=feedback.policy,
-            calendar=calendar_for_tenant(tenant=tenant),
-            received_at=feedback.received_at,
-            stage=min(feedback.extension_level, len(stages) - 1),
-        )
     actions = (
         [
             {"name": action, "label": ACTION_LABELS[action]}
@@ -136,7 +127,6 @@ def _detail_context(request: HttpRequest, feedback: Feedback, **forms_: forms.Fo
         "counting_basis": counting_basis(),
         "stages": stages,
         "current_days": stages[feedback.extension_level] if stages else None,
-        "guessed_years": sorted(deadline.fallback_years) if deadline else [],
         "can_write": can_write,
         "actions": actions,
         "can_extend": can_write and feedback.is_open and bool(stages) and next_stage < len(stages),

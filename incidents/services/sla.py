@@ -35,6 +35,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -219,18 +220,27 @@ def moment_of_share(
     return min(start + dt.timedelta(seconds=high), deadline_at)
 
 
+class ClockTimes(NamedTuple):
+    warn_at: dt.datetime
+    deadline_at: dt.datetime
+    # What the working days rested on (computed holidays, a Monday–Friday guess), stored on the clock
+    # so pages say so without recomputing; the warn time lies before the deadline and needs no other.
+    basis: deadlines.Basis
+
+
 def clock_times(
     cal: deadlines.Calendar, target: ClockTarget, start: dt.datetime, pauses: Iterable[deadlines.Span] = ()
-) -> tuple[dt.datetime, dt.datetime]:
-    """(warn_at, deadline_at) of a clock of `target` started at `start` with `pauses` given back."""
+) -> ClockTimes:
+    """(warn_at, deadline_at, basis) of a clock of `target` started at `start` with `pauses` given back."""
     pauses = list(pauses)
-    deadline_at = deadlines.deadline(cal, target.clock_kind, start, target.amount, pauses)
+    due = deadlines.deadline_info(cal, target.clock_kind, start, target.amount, pauses)
+    deadline_at = due.at
     share = float(target.warn_share)
     if isinstance(target.amount, dt.timedelta):
         warn_at = deadlines.deadline(cal, target.clock_kind, start, target.amount * share, pauses)
     else:
         warn_at = moment_of_share(cal, target.clock_kind, start, deadline_at, share, pauses)
-    return warn_at, deadline_at
+    return ClockTimes(warn_at, deadline_at, due.basis)
 
 
 def pause_spans(clock: SlaClock, now: dt.datetime) -> list[deadlines.Span]:
@@ -277,7 +287,7 @@ def sla_clocks_start(
     cal = calendar or calendar_for_tenant(tenant=tenant)
     clocks = []
     for target in targets.values():
-        warn_at, deadline_at = clock_times(cal, target, incident.opened_at)
+        warn_at, deadline_at, basis = clock_times(cal, target, incident.opened_at)
         clocks.append(
             SlaClock(
                 tenant=tenant,
@@ -287,6 +297,7 @@ def sla_clocks_start(
                 started_at=incident.opened_at,
                 warn_at=warn_at,
                 deadline_at=deadline_at,
+                calendar_basis=basis,
                 policy=target.policy,
             )
         )
@@ -356,7 +367,9 @@ def sla_resume(*, tenant: Tenant, actor: User | None, incident: Incident) -> lis
         if target is not None:
             _retime(clock, target, cal, now)
         changes[clock.kind] = {"before": before.isoformat(), "after": clock.deadline_at.isoformat()}
-    SlaClock.objects.bulk_update(clocks, ["state", "paused_at", "warn_at", "deadline_at", "clock_kind", "policy"])
+    SlaClock.objects.bulk_update(
+        clocks, ["state", "paused_at", "warn_at", "deadline_at", "clock_kind", "policy", "calendar_basis"]
+    )
     body = "；".join(
         _("%(clock)s截止时间顺延至 %(at)s") % {"clock": _clock_label(c.kind), "at": _local(c.deadline_at, tenant)}
         for c in clocks
@@ -375,12 +388,12 @@ def sla_resume(*, tenant: Tenant, actor: User | None, incident: Incident) -> lis
 
 def _retime(clock: SlaClock, target: ClockTarget, cal: deadlines.Calendar, now: dt.datetime) -> bool:
     """Set the clock's times from `target`; True when anything moved."""
-    warn_at, deadline_at = clock_times(cal, target, clock.started_at, pause_spans(clock, now))
+    warn_at, deadline_at, basis = clock_times(cal, target, clock.started_at, pause_spans(clock, now))
     policy_id = target.policy.pk if target.policy is not None else None
-    before = (clock.warn_at, clock.deadline_at, clock.clock_kind, clock.policy_id)
+    before = (clock.warn_at, clock.deadline_at, clock.clock_kind, clock.policy_id, clock.calendar_basis)
     clock.warn_at, clock.deadline_at, clock.clock_kind = warn_at, deadline_at, target.clock_kind
-    clock.policy_id = policy_id
-    return before != (warn_at, deadline_at, target.clock_kind, policy_id)
+    clock.policy_id, clock.calendar_basis = policy_id, basis
+    return before != (warn_at, deadline_at, target.clock_kind, policy_id, basis)
 
 
 @tenant_scoped
@@ -412,13 +425,15 @@ def sla_recompute(*, tenant: Tenant, incident: Incident, actor: User | None = No
         moved.append(clock)
         changes[clock.kind] = {"before": before.isoformat(), "after": clock.deadline_at.isoformat()}
     if moved:
-        SlaClock.objects.bulk_update(moved, ["state", "warn_at", "deadline_at", "clock_kind", "policy"])
+        SlaClock.objects.bulk_update(
+            moved, ["state", "warn_at", "deadline_at", "clock_kind", "policy", "calendar_basis"]
+        )
     started = []
     for kind, target in targets.items():
         # A target the policy did not set before (the tenant added it): start that clock now.
         if kind in existing or target_reached(incident, kind):
             continue
-        warn_at, deadline_at = clock_times(cal, target, incident.opened_at)
+        warn_at, deadline_at, basis = clock_times(cal, target, incident.opened_at)
         started.append(
             SlaClock(
                 tenant=tenant,
@@ -428,6 +443,7 @@ def sla_recompute(*, tenant: Tenant, incident: Incident, actor: User | None = No
                 started_at=incident.opened_at,
                 warn_at=warn_at,
                 deadline_at=deadline_at,
+                calendar_basis=basis,
                 policy=target.policy,
             )
         )
@@ -475,7 +491,7 @@ def sla_clock_stop(*, tenant: Tenant, incident: Incident, kind: str, at: dt.date
         target = policy_targets(*_terms_pair(tenant, incident)).get(kind)
         if target is not None:
             _retime(clock, target, calendar_for_tenant(tenant=tenant), at)
-            fields += ["warn_at", "deadline_at", "clock_kind", "policy"]
+            fields += ["warn_at", "deadline_at", "clock_kind", "policy", "calendar_basis"]
     if clock.state in (State.RUNNING, State.PAUSED):
         clock.state = State.MET if at < clock.deadline_at else State.BREACHED
     clock.stopped_at, clock.paused_at = at, None

@@ -55,12 +55,13 @@ def test_next_working_day_is_strictly_after_the_date():
     assert next_working_day(CAL, D(2026, 3, 9)) == D(2026, 3, 10)  # a working day is not its own next
 
 
-def test_years_without_statutory_data_fall_back_to_monday_to_friday():
-    assert CAL.day_status(D(2027, 1, 1)).source is DaySource.FALLBACK
-    assert is_working_day(CAL, D(2027, 1, 1)) is True  # a Friday: guessed, and probably wrong
-    assert is_working_day(CAL, D(2027, 1, 2)) is False
-    assert CAL.day_status(D(2003, 5, 1)).source is DaySource.FALLBACK  # before the package's range too
-    assert CAL.has_schedule_for(2026) and not CAL.has_schedule_for(2027)
+def test_years_without_any_data_or_rules_fall_back_to_monday_to_friday():
+    assert CAL.day_status(D(2003, 5, 1)).source is DaySource.FALLBACK  # before the package's range
+    assert is_working_day(CAL, D(2003, 5, 1)) is True  # a Thursday: guessed, and wrong (劳动节)
+    assert CAL.day_status(D(2101, 1, 1)).source is DaySource.FALLBACK  # past the computed range
+    assert is_working_day(CAL, D(2101, 1, 2)) is False  # a Sunday
+    assert CAL.day_status(D(2027, 1, 1)).source is DaySource.COMPUTED  # computed from the rules
+    assert CAL.has_schedule_for(2026) and not CAL.has_schedule_for(2027) and not CAL.has_schedule_for(2003)
 
 
 def test_a_tenant_override_beats_the_statutory_calendar():

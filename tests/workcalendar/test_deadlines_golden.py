@@ -5,7 +5,9 @@ Calendar facts used (State Council schedules, as in DOMAIN.md):
 - 2026 元旦 01-01..01-03 off, 01-04 (Sun) working. 春节 02-15..02-23 off, 02-14 (Sat) and 02-28 (Sat)
   working. 清明 04-04..04-06 off. 劳动节 05-01..05-05 off, 05-09 (Sat) working. 中秋 09-25 off,
   09-20 (Sun) working. 国庆 10-01..10-07 off, 10-10 (Sat) working.
-- 2027: no statutory data yet, so Monday–Friday is guessed (2027-01-01 is a Friday: "working").
+- 2027: no published schedule in chinese-calendar, so the statutory days are computed from the
+  rules (元旦 2027-01-01 Fri off) and reported in `computed_years`; make-up days are unknown.
+- 2003 (before the package) and 2101 (after the computed range): Monday–Friday is guessed.
 Day clocks end at 24:00 of the last day, written as 00:00 of the next day. Business hours are
 09:00–17:30 (CAL) or 09:00–17:30 with lunch 12:00–13:00 (LUNCH). All times Asia/Shanghai unless
 marked Z (UTC).
@@ -40,7 +42,7 @@ X, BH, WD, CD = (
     ClockKind.WORKING_DAYS,
     ClockKind.CALENDAR_DAYS,
 )
-Y2027 = frozenset({2027})
+Y2027, Y2003, Y2101 = frozenset({2027}), frozenset({2003}), frozenset({2101})
 
 
 def at(text: str) -> dt.datetime:
@@ -57,8 +59,8 @@ def pause(begin: str, end: str) -> tuple[dt.datetime, dt.datetime]:
     return (at(begin), at(end))
 
 
-def row(cal, kind, start, amount, expected, comment, pauses=(), fallback=frozenset()):
-    return pytest.param(cal, kind, start, amount, list(pauses), expected, fallback, id=comment)
+def row(cal, kind, start, amount, expected, comment, pauses=(), fallback=frozenset(), computed=frozenset()):
+    return pytest.param(cal, kind, start, amount, list(pauses), expected, fallback, computed, id=comment)
 
 
 # fmt: off
@@ -119,14 +121,17 @@ GOLDEN = [
     row(CAL, WD, "2026-03-11 00:00", 1, "2026-03-13 00:00", "midnight wd: received at 00:00, that day is day 0"),
     row(CAL, BH, "2026-03-10 23:00", hours(1), "2026-03-11 10:00", "midnight bh: received at night"),
     row(CAL, BH, "2026-03-11 08:00", hours(1), "2026-03-11 10:00", "midnight bh: received before hours"),
-    # ---- across years: 2027 has no statutory data ----------------------------------------------
-    row(CAL, WD, "2026-12-31 10:00", 1, "2027-01-02 00:00", "y27 wd: 2027-01-01 Fri guessed working", fallback=Y2027),
+    # ---- across years: 2027 has no published schedule, its statutory days are computed ---------
+    row(CAL, WD, "2026-12-31 10:00", 1, "2027-01-05 00:00", "y27 wd: computed 元旦 Fri 01-01 off", computed=Y2027),
     row(CAL, WD, "2026-12-30 10:00", 1, "2027-01-01 00:00", "y27 wd: ends at 2027 midnight, no 2027 day consulted"),
-    row(CAL, CD, "2026-12-20 10:00", 15, "2027-01-05 00:00", "y27 cd: last day Mon 2027-01-04", fallback=Y2027),
-    row(CAL, CD, "2026-12-18 10:00", 15, "2027-01-05 00:00", "y27 cd: last day Sat 01-02 rolls to Mon", fallback=Y2027),
-    row(CAL, BH, "2026-12-31 17:00", hours(1), "2027-01-01 09:30", "y27 bh: guessed working Friday", fallback=Y2027),
+    row(CAL, CD, "2026-12-20 10:00", 15, "2027-01-05 00:00", "y27 cd: last day Mon 2027-01-04", computed=Y2027),
+    row(CAL, CD, "2026-12-18 10:00", 15, "2027-01-05 00:00", "y27 cd: last day Sat 01-02 rolls to Mon", computed=Y2027),
+    row(CAL, BH, "2026-12-31 17:00", hours(1), "2027-01-04 09:30", "y27 bh: over computed 元旦", computed=Y2027),
     row(CAL, X, "2026-12-31 20:00", hours(24), "2027-01-01 20:00", "y27 24x7: never asks the calendar"),
-    row(CAL, WD, "2027-03-01 10:00", 5, "2027-03-09 00:00", "y27 wd: plain Monday-Friday", fallback=Y2027),
+    row(CAL, WD, "2027-03-01 10:00", 5, "2027-03-09 00:00", "y27 wd: plain Monday-Friday", computed=Y2027),
+    row(CAL, WD, "2027-02-04 10:00", 1, "2027-02-12 00:00", "y27 wd: computed 春节 02-05..02-10 off", computed=Y2027),
+    row(CAL, WD, "2003-03-03 10:00", 5, "2003-03-11 00:00", "y03 wd: before the package, guessed", fallback=Y2003),
+    row(CAL, WD, "2100-12-31 10:00", 1, "2101-01-04 00:00", "y2101 wd: past the computed range", fallback=Y2101),
     row(SCHEDULED_2027, WD, "2026-12-31 10:00", 1, "2027-01-05 00:00", "y27 wd: tenant loaded 2027, no warning"),
     # ---- tenant overrides -----------------------------------------------------------------------
     row(OVR, WD, "2026-03-06 10:00", 1, "2026-03-08 00:00", "ovr wd: Saturday 03-07 made a working day"),
@@ -180,14 +185,15 @@ GOLDEN = [
 # fmt: on
 
 
-@pytest.mark.parametrize(("cal", "kind", "start", "amount", "pauses", "expected", "fallback"), GOLDEN)
-def test_golden_deadline(cal, kind, start, amount, pauses, expected, fallback):
+@pytest.mark.parametrize(("cal", "kind", "start", "amount", "pauses", "expected", "fallback", "computed"), GOLDEN)
+def test_golden_deadline(cal, kind, start, amount, pauses, expected, fallback, computed):
     result = deadline_info(cal, kind, at(start), amount, pauses)
     assert result.at == at(expected)
     assert result.at.utcoffset() == dt.timedelta(hours=8)  # always handed back in Shanghai time
     assert result.at.tzinfo == SHANGHAI
     assert result.fallback_years == fallback
     assert result.used_fallback is bool(fallback)
+    assert result.computed_years == computed
 
 
 def test_the_golden_table_is_big_enough():

@@ -113,15 +113,15 @@ def test_excel_files_in_gb18030_or_with_a_bom_and_loose_dates_are_read(tenant_a,
     }
 
 
-def test_complete_years_silence_the_fallback_warning(tenant_a, tmp_path):
+def test_complete_years_silence_the_computed_days_note(tenant_a, tmp_path):
     start = at("2026-12-31 10:00")
-    assert deadline_info(calendar_for_tenant(tenant=tenant_a), ClockKind.WORKING_DAYS, start, 1).used_fallback
+    assert deadline_info(calendar_for_tenant(tenant=tenant_a), ClockKind.WORKING_DAYS, start, 1).basis == "computed"
     out, _ = load("--tenant", "tenant-a", "--complete-years", write(tmp_path, SCHEDULE_2027))
     assert "2027" in out
     assert BusinessCalendar.objects.for_tenant(tenant_a).get().schedule_years == "2027"
     result = deadline_info(calendar_for_tenant(tenant=tenant_a), ClockKind.WORKING_DAYS, start, 1)
-    assert result.at == at("2027-01-05 00:00")  # 01-01 now a day off: Monday 01-04 is day 1
-    assert not result.used_fallback
+    assert result.at == at("2027-01-05 00:00")  # 01-01 a day off: Monday 01-04 is day 1
+    assert result.basis == "" and not result.used_fallback
 
 
 def test_a_dry_run_checks_without_importing(tenant_a, tmp_path):

@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from yuqing.tenancy.admin import TenantScopedAdmin
-from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice
 
 
 @admin.register(BusinessCalendar)
@@ -43,3 +43,20 @@ class CalendarOverrideAdmin(TenantScopedAdmin):
     @admin.display(description=_("星期"))
     def weekday(self, obj: CalendarOverride) -> str:
         return date_format(obj.date, "l")
+
+
+@admin.register(HolidayNotice)
+class HolidayNoticeAdmin(TenantScopedAdmin):
+    """Read-only here: notices are loaded in the portal, where they are parsed, previewed and audited."""
+
+    list_display = ["year", "loaded_by", "loaded_at"]
+    readonly_fields = ["tenant", "year", "text", "days", "loaded_by", "loaded_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: HolidayNotice | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: HolidayNotice | None = None) -> bool:
+        return False

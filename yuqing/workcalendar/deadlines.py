@@ -11,11 +11,14 @@ Conventions
 - Day clocks end at 24:00 of their last day, written as 00:00 of the following day (not
   23:59:59.999999): "end of day N" and "start of day N+1" are then the same instant, durations stay
   whole, and `now < deadline` is the whole in-time test.
-- Which days are working days, first match wins: the tenant's override for that date; the
-  State Council schedule in the `chinese_calendar` package (2004–2026 in the pinned release); for
-  a year the tenant declared fully loaded (`schedule_years`) Monday–Friday without a warning; else
-  Monday–Friday as a guess, and the years guessed are reported (`Deadline.fallback_years`) so the
-  UI can show that the result may be wrong.
+- Which days are working days, first match wins: the tenant's override for that date; the State
+  Council notice the tenant loaded for that year (`notice_days`, `notice_years`: the days it lists,
+  Monday–Friday for the rest); the State Council schedule in the `chinese_calendar` package
+  (2004–2026 in the pinned release); for a year the tenant declared fully loaded
+  (`schedule_years`) Monday–Friday without a warning; the statutory holidays computed from the
+  rules (`statutory.computed_holidays`, 2025–2100) plus weekends, reported as
+  `Deadline.computed_years`, since the year's 调休 make-up working days are not known; else
+  Monday–Friday as a guess, reported as `Deadline.fallback_years`. The UI shows both (`basis`).
 
 The four clocks (`ClockKind`)
 - 24x7: plain elapsed time (`amount` a timedelta).
@@ -55,6 +58,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from yuqing.workcalendar import statutory
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _UTC = dt.UTC
 _ONE_DAY = dt.timedelta(days=1)
@@ -80,7 +85,17 @@ class DaySource(enum.StrEnum):
     OVERRIDE = "override"  # the tenant's own dated entry
     STATUTORY = "statutory"  # the chinese_calendar package
     TENANT_SCHEDULE = "tenant_schedule"  # a year the tenant loaded completely as overrides
+    NOTICE = "notice"  # the State Council notice the tenant loaded for the year
+    COMPUTED = "computed"  # statutory days computed from the rules, no 调休 known: show a note
     FALLBACK = "fallback"  # Monday–Friday, guessed: show a warning
+
+
+class Basis(enum.StrEnum):
+    """What a deadline's working days rest on, worst first wins: what the UI tells the user."""
+
+    ANNOUNCED = ""  # published schedules and the tenant's own entries only
+    COMPUTED = "computed"  # some statutory holidays computed, make-up working days unknown
+    FALLBACK = "fallback"  # some days guessed Monday–Friday
 
 
 @dataclass(frozen=True)
@@ -130,35 +145,71 @@ class Calendar:
     time_zone: dt.tzinfo = SHANGHAI
     # Years whose whole State Council schedule the tenant loaded as overrides.
     schedule_years: frozenset[int] = frozenset()
+    # The days listed in the State Council notices the tenant loaded (date → is working), and the
+    # years of those notices: their other days are plain Monday–Friday.
+    notice_days: Mapping[dt.date, bool] = field(default_factory=dict, hash=False)
+    notice_years: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
         object.__setattr__(self, "schedule_years", frozenset(self.schedule_years))
+        object.__setattr__(self, "notice_days", MappingProxyType(dict(self.notice_days)))
+        object.__setattr__(self, "notice_years", frozenset(self.notice_years))
 
     def day_status(self, date: dt.date) -> DayStatus:
         if date in self.overrides:
             return DayStatus(self.overrides[date], DaySource.OVERRIDE)
-        statutory = _statutory_is_workday(date)
-        if statutory is not None:
-            return DayStatus(statutory, DaySource.STATUTORY)
         weekday = date.weekday() < 5
+        if date in self.notice_days:
+            return DayStatus(self.notice_days[date], DaySource.NOTICE)
+        if date.year in self.notice_years:
+            return DayStatus(weekday, DaySource.NOTICE)
+        package = _statutory_is_workday(date)
+        if package is not None:
+            return DayStatus(package, DaySource.STATUTORY)
         if date.year in self.schedule_years:
             return DayStatus(weekday, DaySource.TENANT_SCHEDULE)
+        if statutory.is_computable(date.year):
+            return DayStatus(weekday and date not in statutory.computed_holidays(date.year), DaySource.COMPUTED)
         return DayStatus(weekday, DaySource.FALLBACK)
 
     def has_schedule_for(self, year: int) -> bool:
-        """False when the year's working days would be guessed (Monday–Friday) and need a warning."""
-        return year in self.schedule_years or _statutory_is_workday(dt.date(year, 6, 1)) is not None
+        """False when the year's working days would be computed or guessed and need a note."""
+        return self.year_basis(year) is Basis.ANNOUNCED
+
+    def year_basis(self, year: int) -> Basis:
+        """What the year's days rest on, leaving the tenant's single dated overrides aside."""
+        if year in self.notice_years or year in self.schedule_years:
+            return Basis.ANNOUNCED
+        if _statutory_is_workday(dt.date(year, 6, 1)) is not None:
+            return Basis.ANNOUNCED
+        return Basis.COMPUTED if statutory.is_computable(year) else Basis.FALLBACK
 
 
 @dataclass(frozen=True)
 class Deadline:
     at: dt.datetime
     fallback_years: frozenset[int] = frozenset()
+    computed_years: frozenset[int] = frozenset()
 
     @property
     def used_fallback(self) -> bool:
         return bool(self.fallback_years)
+
+    @property
+    def basis(self) -> Basis:
+        if self.fallback_years:
+            return Basis.FALLBACK
+        return Basis.COMPUTED if self.computed_years else Basis.ANNOUNCED
+
+
+def worst_basis(*bases: Basis | str) -> Basis:
+    """The least certain of several bases (a clock's warn time and deadline, say)."""
+    values = {Basis(basis) for basis in bases}
+    for basis in (Basis.FALLBACK, Basis.COMPUTED):
+        if basis in values:
+            return basis
+    return Basis.ANNOUNCED
 
 
 def is_working_day(cal: Calendar, date: dt.date) -> bool:
@@ -176,11 +227,14 @@ class _DayBook:
     def __init__(self, cal: Calendar) -> None:
         self.cal = cal
         self.fallback_years: set[int] = set()
+        self.computed_years: set[int] = set()
 
     def is_working(self, date: dt.date) -> bool:
         status = self.cal.day_status(date)
         if status.source is DaySource.FALLBACK:
             self.fallback_years.add(date.year)
+        elif status.source is DaySource.COMPUTED:
+            self.computed_years.add(date.year)
         return status.is_working
 
     def next_working_day(self, date: dt.date) -> dt.date:
@@ -316,7 +370,7 @@ def deadline_info(
         last_day = (at - _MICROSECOND).astimezone(cal.time_zone).date()
         if not book.is_working(last_day):
             at = book.midnight(book.next_working_day(last_day) + _ONE_DAY)
-    return Deadline(at.astimezone(cal.time_zone), frozenset(book.fallback_years))
+    return Deadline(at.astimezone(cal.time_zone), frozenset(book.fallback_years), frozenset(book.computed_years))
 
 
 def deadline(

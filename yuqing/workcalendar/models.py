@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -24,6 +25,21 @@ def validate_year_list(value: str) -> None:
         raise ValidationError(_("请填写四位年份，用逗号分隔，例如：2027,2028"))
     if any(not 2000 <= year <= 2100 for year in parse_years(value)):
         raise ValidationError(_("年份应在 2000 到 2100 之间。"))
+
+
+class DeadlineBasis(models.TextChoices):
+    """What a stored deadline's working days rested on when it was computed (deadlines.Basis)."""
+
+    ANNOUNCED = "", _("已公布的放假安排")
+    COMPUTED = "computed", _("含推算节假日")
+    FALLBACK = "fallback", _("按周一至周五推算")
+
+
+def deadline_basis_field(verbose_name: str | object = _("期限依据")) -> models.CharField:
+    """The column other apps add next to a computed deadline, so lists can say so without recomputing."""
+    return models.CharField(
+        verbose_name, max_length=16, blank=True, default=DeadlineBasis.ANNOUNCED, choices=DeadlineBasis.choices
+    )
 
 
 class BusinessCalendar(TenantOwned):
@@ -126,3 +142,58 @@ class CalendarOverride(TenantOwned):
     @property
     def is_working(self) -> bool:
         return self.kind == self.Kind.WORKING_DAY
+
+
+class HolidayNotice(TenantOwned):
+    """The State Council's 调休 notice for one year, as the tenant's admin loaded it.
+
+    `text` is what was pasted or uploaded, kept for the record; `days` is what the parser read from
+    it and the admin confirmed: [{"date": "2026-01-01", "kind": "day_off" | "working_day",
+    "name": "元旦"}, ...]. Loading the year again replaces both.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"))
+    text = models.TextField(_("通知原文"))
+    days = models.JSONField(_("放假与上班日期"), default=list)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    loaded_at = models.DateTimeField(_("导入时间"))
+
+    class Meta:
+        verbose_name = _("国务院放假安排通知")
+        verbose_name_plural = _("国务院放假安排通知")
+        ordering = ["tenant", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "year"],
+                name="holiday_notice_one_per_year_per_tenant",
+                violation_error_message=_("该年份已导入放假安排，请使用“替换”。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(year)d 年放假安排") % {"year": self.year}
+
+    def day_map(self) -> dict[dt.date, bool]:
+        return {
+            dt.date.fromisoformat(day["date"]): day["kind"] == CalendarOverride.Kind.WORKING_DAY for day in self.days
+        }
+
+    @property
+    def days_off_count(self) -> int:
+        return sum(1 for day in self.days if day["kind"] == CalendarOverride.Kind.DAY_OFF)
+
+    @property
+    def working_days_count(self) -> int:
+        return sum(1 for day in self.days if day["kind"] == CalendarOverride.Kind.WORKING_DAY)
+
+    def day_rows(self) -> list[dict[str, object]]:
+        return [
+            {
+                "date": dt.date.fromisoformat(day["date"]),
+                "kind_label": CalendarOverride.Kind(day["kind"]).label,
+                "name": day.get("name", ""),
+            }
+            for day in self.days
+        ]

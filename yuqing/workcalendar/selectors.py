@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 
 from django.db import models
 
 from yuqing.tenancy.models import Tenant
 from yuqing.workcalendar.deadlines import Calendar, WorkingHours
-from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice
 
 
 def business_calendar_get(*, tenant: Tenant) -> BusinessCalendar | None:
@@ -19,8 +20,16 @@ def calendar_override_list(*, tenant: Tenant) -> models.QuerySet[CalendarOverrid
     return CalendarOverride.objects.for_tenant(tenant).order_by("date")
 
 
+def holiday_notice_list(*, tenant: Tenant) -> models.QuerySet[HolidayNotice]:
+    return HolidayNotice.objects.for_tenant(tenant).select_related("loaded_by").order_by("-year")
+
+
+def holiday_notice_get(*, tenant: Tenant, year: int) -> HolidayNotice | None:
+    return HolidayNotice.objects.for_tenant(tenant).filter(year=year).first()
+
+
 def calendar_for_tenant(*, tenant: Tenant) -> Calendar:
-    """The tenant's calendar for the deadline arithmetic, in two queries.
+    """The tenant's calendar for the deadline arithmetic, in three queries.
 
     With no BusinessCalendar row: 09:00–17:30 without a lunch break, which is what most offices
     publish. The time zone is always the tenant's own.
@@ -40,9 +49,19 @@ def calendar_for_tenant(*, tenant: Tenant) -> Calendar:
         date: kind == CalendarOverride.Kind.WORKING_DAY
         for date, kind in calendar_override_list(tenant=tenant).values_list("date", "kind")
     }
+    notice_days: dict[dt.date, bool] = {}
+    notice_years: set[int] = set()
+    # Oldest first, so a later year's notice wins for a date both list (元旦 make-up days in December).
+    for year, days in HolidayNotice.objects.for_tenant(tenant).order_by("year").values_list("year", "days"):
+        notice_years.add(year)
+        notice_days.update(
+            (dt.date.fromisoformat(day["date"]), day["kind"] == CalendarOverride.Kind.WORKING_DAY) for day in days
+        )
     return Calendar(
         hours=hours,
         overrides=overrides,
         time_zone=zoneinfo.ZoneInfo(tenant.time_zone),
         schedule_years=schedule_years,
+        notice_days=notice_days,
+        notice_years=frozenset(notice_years),
     )

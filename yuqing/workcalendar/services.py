@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from yuqing.audit.services import audit_record
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission, require_permission
+from yuqing.tenancy.selectors import membership_of
 from yuqing.workcalendar.holiday_file import OverrideRow
-from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, parse_years
+from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice, parse_years
+from yuqing.workcalendar.notice import notice_parse
 
 
 @dataclass(frozen=True)
@@ -84,3 +89,53 @@ def _mark_schedule_years(*, tenant: Tenant, years: frozenset[int]) -> None:
     merged = sorted(parse_years(calendar.schedule_years) | years)
     calendar.schedule_years = ",".join(str(year) for year in merged)
     calendar.save(update_fields=["schedule_years", "updated_at"])
+
+
+@dataclass(frozen=True)
+class NoticeLoadResult:
+    notice: HolidayNotice
+    replaced: bool
+
+
+def _notice_summary(days: list[dict[str, str]]) -> dict[str, list[str]]:
+    return {
+        "days_off": [day["date"] for day in days if day["kind"] == CalendarOverride.Kind.DAY_OFF],
+        "working_days": [day["date"] for day in days if day["kind"] == CalendarOverride.Kind.WORKING_DAY],
+    }
+
+
+@transaction.atomic
+def holiday_notice_load(
+    *, tenant: Tenant, actor: User, year: int, text: str, ip_address: str | None = None
+) -> NoticeLoadResult:
+    """Store the year's State Council notice for the tenant, replacing one loaded before.
+
+    Only the tenant's admins may (CONFIGURE). The text is parsed again here, whatever a preview
+    showed, and a notice with any error stores nothing, so the year's previous notice stays. The
+    audit event names the days before and after.
+    """
+    require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
+    parsed = notice_parse(text, year=year)
+    if not parsed.is_valid:
+        raise ValidationError(parsed.errors, code="notice_invalid")
+    days = [day.as_json() for day in parsed.days]
+    notice = HolidayNotice.objects.for_tenant(tenant).select_for_update().filter(year=year).first()
+    before = _notice_summary(notice.days) if notice is not None else None
+    now = timezone.now()
+    if notice is None:
+        notice = HolidayNotice.objects.create(
+            tenant=tenant, year=year, text=text, days=days, loaded_by=actor, loaded_at=now
+        )
+    else:
+        notice.text, notice.days, notice.loaded_by, notice.loaded_at = text, days, actor, now
+        notice.save(update_fields=["text", "days", "loaded_by", "loaded_at"])
+    after = _notice_summary(days)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="calendar.notice_replace" if before is not None else "calendar.notice_load",
+        target=notice,
+        changes={"year": year, "before": before, "after": after},
+        ip_address=ip_address,
+    )
+    return NoticeLoadResult(notice=notice, replaced=before is not None)
