@@ -187,6 +187,10 @@ class Batch:
     # -- storage
 
     def insert_mentions(self) -> None:
+        # In the order of a unique key (the content fingerprint, unique per tenant), whatever the
+        # order of the items: two overlapping batches then take the index entries' locks in the same
+        # order and one waits for the other instead of deadlocking with it.
+        self.slots.sort(key=lambda slot: slot.candidate.mention.content_hash)
         objects = [slot.candidate.mention for slot in self.slots]
         if not objects:
             return
@@ -249,6 +253,7 @@ class Batch:
     def insert_reposts(self) -> None:
         if not self.reposts:
             return
+        self.reposts.sort(key=lambda repost: (repost.candidate.mention.external_id, repost.candidate.mention.url))
         rows = [
             MentionRepost(
                 tenant=self.tenant,
@@ -288,6 +293,11 @@ class Batch:
             delta = counted[mention_id] - preset.get(mention_id, 0)
             if delta:
                 by_delta[delta].append(mention_id)
+        if by_delta:
+            # Lock the counted mentions in id order first, for the same reason as the inserts.
+            locked = sorted({pk for ids in by_delta.values() for pk in ids})
+            for chunk in chunks(locked):
+                list(self._mentions().filter(pk__in=chunk).order_by("pk").select_for_update().values_list("pk"))
         for delta, ids in by_delta.items():
             for chunk in chunks(sorted(ids)):
                 self._mentions().filter(pk__in=chunk).update(repost_count=F("repost_count") + delta)
