@@ -249,6 +249,15 @@ class Batch:
                 self.reposts.append(_Repost(outcome, slot.candidate, stored[0]))
         slot.mention_id = stored[0]
         mention.repost_count = 0  # its reposts now count on the stored mention (see insert_reposts)
+        # An item of this batch that repeated the slot may be the stored mention itself (another
+        # request stored that item first, under its own identity): a re-delivery, not a repost.
+        _pk, source_id, stored_external_id, stored_url = stored
+        if source_id == self.source.pk:
+            itself = identity_of(stored_external_id, stored_url)
+            for repost in [r for r in self.reposts if r.target is slot and r.candidate.identity == itself]:
+                repost.outcome.is_repost = False
+                repost.outcome.reason = _("外部编号已收录") if stored_external_id else _("内容已收录")
+                self.reposts.remove(repost)
 
     def insert_reposts(self) -> None:
         if not self.reposts:
