@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from yuqing.monitoring.ingestion import ACCEPTED, DUPLICATE, IngestReport, mentions_ingest
+from yuqing.monitoring.ingestion.batch import Batch
 from yuqing.monitoring.models import Mention, MentionRepost, Source
 from yuqing.tenancy.context import tenant_context
 from yuqing.tenancy.services import tenant_create
@@ -26,6 +27,22 @@ def _items(count: int) -> list[dict]:
         }
         for number in range(count)
     ]
+
+
+def _insert_in_step(monkeypatch, clients: int) -> None:
+    """Every client's first bulk insert starts together, so the INSERT statements really overlap
+    (otherwise one client's normalisation, holding the GIL, can let the other finish first)."""
+    insert = Batch.insert_mentions
+    in_step = threading.Barrier(clients, timeout=20)
+    local = threading.local()
+
+    def synchronised(self: Batch) -> None:
+        if not getattr(local, "waited", False):  # a retry goes straight on
+            local.waited = True
+            in_step.wait()
+        insert(self)
+
+    monkeypatch.setattr(Batch, "insert_mentions", synchronised)
 
 
 def _run_concurrently(tenant, source, batches: list[list[dict]]) -> tuple[list[IngestReport], list[BaseException]]:
@@ -53,12 +70,15 @@ def _run_concurrently(tenant, source, batches: list[list[dict]]) -> tuple[list[I
     return [report for report in reports if report is not None], errors
 
 
-def test_two_clients_sending_the_same_items_in_opposite_orders_neither_deadlock_nor_duplicate(transactional_db):
+def test_two_clients_sending_the_same_items_in_opposite_orders_neither_deadlock_nor_duplicate(
+    transactional_db, monkeypatch
+):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time")
     tenant = tenant_create(slug="ingest-race", name="并发接入")
     source = Source.objects.create(tenant=tenant, name="微博采集", kind=Source.Kind.WEIBO)
     items = _items(ITEMS)
+    _insert_in_step(monkeypatch, 2)
 
     reports, errors = _run_concurrently(tenant, source, [items, list(reversed(items))])
 
@@ -76,7 +96,7 @@ def test_two_clients_sending_the_same_items_in_opposite_orders_neither_deadlock_
         assert sum(Mention.objects.for_tenant(tenant).values_list("repost_count", flat=True)) == 0
 
 
-def test_four_clients_with_overlapping_batches_store_each_item_once(transactional_db):
+def test_four_clients_with_overlapping_batches_store_each_item_once(transactional_db, monkeypatch):
     """Each client sends its own slice and half of its neighbour's, in its own order, plus reposts
     (same text under another external id) of items the others send."""
     if connection.vendor != "postgresql":
@@ -91,6 +111,7 @@ def test_four_clients_with_overlapping_batches_store_each_item_once(transactiona
         reposts = [{**item, "external_id": f"rp{client}-{item['external_id']}"} for item in items[client::40]]
         batch = own + neighbour + reposts
         batches.append(batch[::-1] if client % 2 else batch)
+    _insert_in_step(monkeypatch, 4)
 
     reports, errors = _run_concurrently(tenant, source, batches)
 
