@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from django.test import Client
 
 from yuqing.monitoring import api
-from yuqing.monitoring.ingestion.screen import MAX_INTEGER_ID, TEXT_LIMITS
+from yuqing.monitoring.ingestion.screen import MAX_INTEGER_ID, NO_CONTROL_PATTERN, TEXT_LIMITS
 from yuqing.monitoring.models import Mention, Source
 from yuqing.monitoring.normalize import COUNT_PATTERN
 from yuqing.monitoring.tokens import ingest_token_create
@@ -226,6 +226,8 @@ def test_the_openapi_schema_and_the_validator_agree_on_types_and_limits():
     assert batch["items"]["maxItems"] == api.MAX_ITEMS
     assert {o["type"] for o in batch["source"]["oneOf"]} == {"string", "integer", "null"}
     assert string_limit(batch["source"]) == api.MAX_SOURCE_NAME_CHARS == Source._meta.get_field("name").max_length
+    (source_name,) = [o for o in batch["source"]["oneOf"] if o["type"] == "string"]
+    assert source_name["pattern"] == NO_CONTROL_PATTERN
     assert schemas["Error"]["properties"]["code"]["enum"] == list(api.ERROR_CODES)
     assert set(document["paths"]["/mentions"]["post"]["responses"]) == {
         "200", "400", "401", "404", "405", "411", "413", "415", "500"

@@ -50,7 +50,11 @@ TEXT_LIMITS: dict[str, int] = {
 # Fields stored as they come: control characters there are refused, not removed.
 VERBATIM_FIELDS = frozenset({"url", "extra"})
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters but tab and line breaks, and DEL. The OpenAPI schema states the same
+# (as the pattern of a text that holds none) for the source name.
+CONTROL_CHARACTERS = r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]"
+NO_CONTROL_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 
 
 class Hostile(Exception):
