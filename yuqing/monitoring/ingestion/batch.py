@@ -66,9 +66,18 @@ def chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterator[Sequence
         yield values[start : start + size]
 
 
+class Conflict(Exception):
+    """Another request stored some of this batch's new mentions meanwhile (and has committed: the
+    insert waited for it). Classifying the batch again against fresh lookups is cheaper than the
+    one-savepoint-per-item fallback."""
+
+
 class Batch:
-    def __init__(self, *, tenant: Tenant, source: Source, candidates: list[Candidate]) -> None:
+    def __init__(
+        self, *, tenant: Tenant, source: Source, candidates: list[Candidate], raise_conflict: bool = False
+    ) -> None:
         self.tenant = tenant
+        self.raise_conflict = raise_conflict
         self.source = source
         self.candidates = candidates
         self.outcomes: list[_Outcome] = []
@@ -197,7 +206,9 @@ class Batch:
         try:
             with transaction.atomic():
                 Mention.objects.bulk_create(objects)
-        except IntegrityError:
+        except IntegrityError as error:
+            if self.raise_conflict:
+                raise Conflict from error
             # Another request stored some of these meanwhile: one savepoint per item.
             for obj in objects:
                 obj.pk = None
