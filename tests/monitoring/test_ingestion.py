@@ -373,6 +373,32 @@ def test_a_concurrent_insert_of_the_same_items_falls_back_to_one_item_at_a_time(
     assert mentions(tenant_a).count() == 2
 
 
+def test_a_batch_that_meets_a_concurrent_insert_is_classified_again_not_item_by_item(tenant_a, weibo, monkeypatch):
+    stored = ingest(tenant_a, weibo, [{"external_id": "q1", "body": "某某平台挤兑，门店排起长队"}])
+    look_up = Batch.look_up
+    calls: list[int] = []
+
+    def stale_once(self):  # the first lookups ran before the other request committed
+        calls.append(1)
+        if len(calls) > 1:
+            look_up(self)
+
+    monkeypatch.setattr(Batch, "look_up", stale_once)
+    monkeypatch.setattr(Batch, "_insert_one", lambda self, slot: pytest.fail("fell back to one item at a time"))
+    report = ingest(
+        tenant_a,
+        weibo,
+        [
+            {"external_id": "q1", "body": "某某平台挤兑，门店排起长队"},
+            {"external_id": "q2", "body": "全新：某某高管失联"},
+        ],
+    )
+    assert len(calls) == 2
+    assert [(r.status, r.mention_id) for r in report.results[:1]] == [(DUPLICATE, stored.results[0].mention_id)]
+    assert report.results[1].status == ACCEPTED
+    assert mentions(tenant_a).count() == 2
+
+
 # ---------------------------------------------------------------- scoring queue
 
 

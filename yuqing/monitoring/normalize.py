@@ -225,16 +225,27 @@ def content_fingerprint(title: str, body: str) -> str:
 
 # ---------------------------------------------------------------- counts and times
 
-_COUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*(万|亿|千|百|w|k)?\+?$", re.IGNORECASE)
+# Full-width ASCII (U+FF01–U+FF5E) and the ideographic space, as Chinese input methods type them.
+FULL_WIDTH = str.maketrans({0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: " "})
+# A count written as text, checked on the raw string (the OpenAPI schema states the same pattern, see
+# the Count schema): ASCII or full-width digits, thousands separators, a decimal part, a Chinese or
+# w/k unit, a trailing "+". Other digits ("²", "١٢", "一万") are refused: NFKC would read "10²" as 102.
+COUNT_PATTERN = (
+    r"^[ \t\u3000]*(?:[0-9\uff10-\uff19][0-9\uff10-\uff19,\uff0c]*(?:[.\uff0e][0-9\uff10-\uff19]+)?"
+    r"[ \t\u3000]*(?:万|亿|千|百|[wWkK\uff57\uff37\uff4b\uff2b])?[+\uff0b]?)?[ \t\u3000]*$"
+)
+_COUNT_TEXT = re.compile(COUNT_PATTERN)
+_COUNT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(万|亿|千|百|w|k)?\+?$", re.IGNORECASE)
 _COUNT_UNITS = {None: 1, "万": 10_000, "亿": 100_000_000, "千": 1_000, "百": 100, "w": 10_000, "k": 1_000}
 MAX_COUNT = 2**63 - 1
 
 
 def parse_count(value: object) -> int:
-    """An interaction count as crawlers write it: 12, 12.0, "12", "1,234", "1.2万", "10万+", "3亿", "".
+    """An interaction count as crawlers write it: 12, 12.0, "12", "1,234", "1.2万", "10万+", "3亿", "１２", "".
 
     None and "" are 0. Returns negative numbers as they are (the caller rejects them); raises
-    ValueError for anything else.
+    ValueError for anything else: NaN/Infinity, fractions (12.5), digits other than ASCII and
+    full-width ones.
     """
     if value is None:
         return 0
@@ -243,23 +254,39 @@ def parse_count(value: object) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("not finite")
-        return round(value)
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError("not a whole number")
+        return int(value)
     if not isinstance(value, str):
         raise ValueError("not a number")
-    if value.isdecimal() and value.isascii():
-        return int(value)
-    text = normalize_text(value, multiline=False).replace(",", "").replace("，", "").replace(" ", "")
+    if value.isascii() and value.isdigit():
+        return int(value)  # ValueError past Python's 4,300 digits
+    text = value.strip()
+    negative = text.startswith(("-", "\uff0d"))
+    if negative:
+        text = text[1:]
+    if _COUNT_TEXT.fullmatch(text) is None:
+        raise ValueError("not a number")
+    text = text.translate(FULL_WIDTH).replace(",", "").replace(" ", "").replace("\t", "")
     if not text:
         return 0
-    negative = text.startswith("-")
-    match = _COUNT.match(text.lstrip("-"))
+    match = _COUNT.match(text)
     if match is None:
         raise ValueError("not a number")
     number, unit = match.groups()
     result = round(float(number) * _COUNT_UNITS[unit.lower() if unit else None])
     return -result if negative else result
+
+
+def normalize_identifier(text: str) -> str:
+    """An identifier as stored: full-width ASCII folded, invisible characters removed, spaces tidied.
+
+    Not NFKC: that would make "²" and "2", or "ｶ" and "カ", one identifier, and merge two items.
+    """
+    if not text:
+        return ""
+    text = _JUNK.sub("", text).translate(FULL_WIDTH)
+    return _SPACES.sub(" ", _LINE_BREAK.sub(" ", text)).strip()
 
 
 _DATE_TIME = re.compile(
@@ -286,7 +313,11 @@ def parse_datetime(value: object, *, default_tz: dt.tzinfo = CHINA_TZ) -> dt.dat
     elif isinstance(value, dt.date):
         result = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, int | float):
-        result = _from_epoch(float(value))
+        try:
+            number = float(value)
+        except OverflowError as error:  # an int past 1e308
+            raise ValueError("out of range") from error
+        result = _from_epoch(number)
     elif isinstance(value, str):
         text = normalize_text(value, multiline=False)
         if not text:

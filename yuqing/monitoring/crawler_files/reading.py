@@ -150,7 +150,7 @@ def _json_records(text: str) -> Iterator[tuple[int, Any]]:
             value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise fail(error.pos, error.msg) from None
-        except RecursionError:
+        except RecursionError:  # the parser's own limit (~1,000 levels): where the record ends is unknown
             raise fail(position, _("嵌套层数过多")) from None
         yield text.count("\n", 0, position) + 1, value
         position = skip_space(end)
@@ -170,7 +170,7 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
             yield number, json.loads(line)
         except json.JSONDecodeError as error:
             yield number, ValueError(_("不是有效的 JSON（%(message)s）") % {"message": error.msg})
-        except RecursionError:
+        except RecursionError:  # nested deeper than the parser goes: this line only
             yield number, ValueError(_("不是有效的 JSON（嵌套层数过多）"))
 
 

@@ -16,22 +16,38 @@ De-duplication, in this order:
 
 Queries per batch: one per lookup (external ids, fingerprints, reposts), one bulk insert of
 mentions, one of reposts, and one UPDATE per distinct repost increment. A concurrent insert of the
-same item (IntegrityError) makes the insert fall back to one savepoint per item.
+same item (IntegrityError) means the other request has committed (the insert waited for it): the
+batch is looked up and classified again (CONFLICT_RETRIES times), then falls back to one savepoint
+per item.
+
+Concurrent batches: new mentions and reposts are inserted in the order of their unique keys and
+the mentions whose repost count changes are locked in id order, so overlapping batches wait for
+each other instead of deadlocking. Should PostgreSQL still report a deadlock or a serialization
+failure (other lock orders exist, e.g. a repost of one batch matching a new mention of the other),
+the batch's transaction (or savepoint, inside a caller's transaction) is rolled back and the
+batch classified and stored again, up to DEADLOCK_RETRIES times.
+
+Validation happens in two separate steps, before any of this: `screen.item_screen` refuses the
+hostile values no later step could store (lone surrogates, NUL, NaN, deep nesting, oversize text),
+then `items.clean_item` checks and normalises field by field.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.ingestion.batch import Batch, chunks
-from yuqing.monitoring.ingestion.items import MAX_BODY_CHARS, Candidate, Rejected, author_pseudonymise, clean_item
+from yuqing.monitoring.ingestion.batch import Batch, Conflict, chunks
+from yuqing.monitoring.ingestion.items import Candidate, Rejected, author_pseudonymise, clean_item
 from yuqing.monitoring.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
+from yuqing.monitoring.ingestion.screen import MAX_BODY_CHARS
 from yuqing.monitoring.models import Mention, Source
 from yuqing.tenancy.context import TenantMismatch
 from yuqing.tenancy.models import Tenant, User
@@ -53,6 +69,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SCORING_BATCH = 200
+DEADLOCK_RETRIES = 5
+# Times a batch whose bulk insert met another request's new mentions is classified again before it
+# falls back to one savepoint per item.
+CONFLICT_RETRIES = 2
+# SQLSTATEs worth another try: deadlock_detected, serialization_failure.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def _is_retryable(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) in _RETRYABLE
 
 
 # ---------------------------------------------------------------- the service
@@ -87,8 +113,48 @@ def mentions_ingest(
         except Rejected as rejected:
             results[index] = ItemResult(index, REJECTED, None, rejected.reason)
 
+    conflicts = deadlocks = 0
+    while True:
+        try:
+            return _store(
+                tenant=tenant,
+                source=source,
+                candidates=candidates,
+                rejected=results,
+                via=via,
+                actor=actor,
+                raise_conflict=conflicts < CONFLICT_RETRIES,
+            )
+        except Conflict:
+            conflicts += 1  # the other request has committed: the next lookups see its mentions
+        except OperationalError as error:
+            deadlocks += 1
+            if deadlocks >= DEADLOCK_RETRIES or not _is_retryable(error):
+                raise
+            logger.info("ingestion batch of tenant %s retried after %s (attempt %d)", tenant.pk, error, deadlocks)
+            time.sleep(random.uniform(0.01, 0.05) * deadlocks)  # noqa: S311 (jitter, not a secret)
+        for candidate in candidates:  # back to unsaved, as clean_item made them
+            mention = candidate.mention
+            mention.pk = None
+            mention._state.adding = True
+            mention.repost_count = 0
+
+
+def _store(
+    *,
+    tenant: Tenant,
+    source: Source,
+    candidates: list[Candidate],
+    rejected: dict[int, ItemResult],
+    via: str,
+    actor: User | None,
+    raise_conflict: bool,
+) -> IngestReport:
+    """One attempt: classify and store the valid items in one transaction (a savepoint when nested)."""
+    results = dict(rejected)
+    count = len(candidates) + len(rejected)
     with transaction.atomic():
-        batch = Batch(tenant=tenant, source=source, candidates=candidates)
+        batch = Batch(tenant=tenant, source=source, candidates=candidates, raise_conflict=raise_conflict)
         if candidates:
             batch.look_up()
             batch.classify()
@@ -96,7 +162,7 @@ def mentions_ingest(
             batch.insert_reposts()
         for result in batch.report():
             results[result.index] = result
-        report = IngestReport([results[index] for index in range(len(items))])
+        report = IngestReport([results[index] for index in range(count)])
         if actor is not None:
             audit_record(
                 tenant=tenant,

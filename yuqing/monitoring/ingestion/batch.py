@@ -66,9 +66,18 @@ def chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterator[Sequence
         yield values[start : start + size]
 
 
+class Conflict(Exception):
+    """Another request stored some of this batch's new mentions meanwhile (and has committed: the
+    insert waited for it). Classifying the batch again against fresh lookups is cheaper than the
+    one-savepoint-per-item fallback."""
+
+
 class Batch:
-    def __init__(self, *, tenant: Tenant, source: Source, candidates: list[Candidate]) -> None:
+    def __init__(
+        self, *, tenant: Tenant, source: Source, candidates: list[Candidate], raise_conflict: bool = False
+    ) -> None:
         self.tenant = tenant
+        self.raise_conflict = raise_conflict
         self.source = source
         self.candidates = candidates
         self.outcomes: list[_Outcome] = []
@@ -187,13 +196,19 @@ class Batch:
     # -- storage
 
     def insert_mentions(self) -> None:
+        # In the order of a unique key (the content fingerprint, unique per tenant), whatever the
+        # order of the items: two overlapping batches then take the index entries' locks in the same
+        # order and one waits for the other instead of deadlocking with it.
+        self.slots.sort(key=lambda slot: slot.candidate.mention.content_hash)
         objects = [slot.candidate.mention for slot in self.slots]
         if not objects:
             return
         try:
             with transaction.atomic():
                 Mention.objects.bulk_create(objects)
-        except IntegrityError:
+        except IntegrityError as error:
+            if self.raise_conflict:
+                raise Conflict from error
             # Another request stored some of these meanwhile: one savepoint per item.
             for obj in objects:
                 obj.pk = None
@@ -245,10 +260,20 @@ class Batch:
                 self.reposts.append(_Repost(outcome, slot.candidate, stored[0]))
         slot.mention_id = stored[0]
         mention.repost_count = 0  # its reposts now count on the stored mention (see insert_reposts)
+        # An item of this batch that repeated the slot may be the stored mention itself (another
+        # request stored that item first, under its own identity): a re-delivery, not a repost.
+        _pk, source_id, stored_external_id, stored_url = stored
+        if source_id == self.source.pk:
+            itself = identity_of(stored_external_id, stored_url)
+            for repost in [r for r in self.reposts if r.target is slot and r.candidate.identity == itself]:
+                repost.outcome.is_repost = False
+                repost.outcome.reason = _("外部编号已收录") if stored_external_id else _("内容已收录")
+                self.reposts.remove(repost)
 
     def insert_reposts(self) -> None:
         if not self.reposts:
             return
+        self.reposts.sort(key=lambda repost: (repost.candidate.mention.external_id, repost.candidate.mention.url))
         rows = [
             MentionRepost(
                 tenant=self.tenant,
@@ -288,6 +313,11 @@ class Batch:
             delta = counted[mention_id] - preset.get(mention_id, 0)
             if delta:
                 by_delta[delta].append(mention_id)
+        if by_delta:
+            # Lock the counted mentions in id order first, for the same reason as the inserts.
+            locked = sorted({pk for ids in by_delta.values() for pk in ids})
+            for chunk in chunks(locked):
+                list(self._mentions().filter(pk__in=chunk).order_by("pk").select_for_update().values_list("pk"))
         for delta, ids in by_delta.items():
             for chunk in chunks(sorted(ids)):
                 self._mentions().filter(pk__in=chunk).update(repost_count=F("repost_count") + delta)

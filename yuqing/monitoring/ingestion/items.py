@@ -11,11 +11,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yuqing import privacy
+from yuqing.monitoring.ingestion.screen import (
+    MAX_EXTRA_CHARS,
+    MAX_KEYWORD_CHARS,
+    MAX_URL_CHARS,
+    Hostile,
+    item_screen,
+)
 from yuqing.monitoring.models import Mention, Source
 from yuqing.monitoring.normalize import (
     MAX_COUNT,
     canonical_url,
     content_fingerprint,
+    normalize_identifier,
     normalize_text,
     parse_count,
     parse_datetime,
@@ -23,12 +31,7 @@ from yuqing.monitoring.normalize import (
 from yuqing.monitoring.personal_data import mention_mask_personal_data
 from yuqing.tenancy.models import Tenant
 
-MAX_BODY_CHARS = 20_000
-MAX_TITLE_CHARS = 300
-MAX_EXTERNAL_ID_CHARS = 200
-MAX_URL_CHARS = 1000
-MAX_KEYWORD_CHARS = 100
-MAX_EXTRA_CHARS = 20_000
+MAX_TITLE_CHARS = 300  # stored length: longer titles are cut
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 
 COUNT_FIELDS = ("likes", "comments", "shares", "views", "followers")
@@ -126,29 +129,28 @@ def identity_of(external_id: str, url: str) -> tuple[str, str]:
 def clean_item(index: int, raw: object, *, tenant: Tenant, source: Source, via: str, now: dt.datetime) -> Candidate:
     if not isinstance(raw, dict):
         raise Rejected(_("条目必须是 JSON 对象"))
+    # Step 1: hostile values (lone surrogates, NUL, NaN, deep nesting, oversize text), every path.
+    try:
+        item_screen(raw)
+    except Hostile as hostile:
+        raise Rejected(hostile.reason) from None
+    # Step 2: field by field, normalised. Length limits were checked on the raw values above.
     to_simplified = source.to_simplified
     title = normalize_text(_text(raw, "title", _WHAT_TITLE), to_simplified=to_simplified, multiline=False)
-    body_raw = _text(raw, "body", _WHAT_BODY)
-    if len(body_raw) > MAX_BODY_CHARS * 4:  # no need to normalise megabytes to refuse them
-        raise Rejected(_("正文超过 %(max)d 字") % {"max": MAX_BODY_CHARS})
-    body = normalize_text(body_raw, to_simplified=to_simplified) or title
+    body = normalize_text(_text(raw, "body", _WHAT_BODY), to_simplified=to_simplified) or title
     if not body:
         raise Rejected(_("缺少正文（body）"))
-    if len(body) > MAX_BODY_CHARS:
-        raise Rejected(_("正文超过 %(max)d 字") % {"max": MAX_BODY_CHARS})
     if len(title) > MAX_TITLE_CHARS:
         title = title[: MAX_TITLE_CHARS - 1] + "…"
 
-    external_id = normalize_text(_text(raw, "external_id", _WHAT_EXTERNAL_ID, numbers=True), multiline=False)
-    if len(external_id) > MAX_EXTERNAL_ID_CHARS:
-        raise Rejected(_("外部编号超过 %(max)d 个字符") % {"max": MAX_EXTERNAL_ID_CHARS})
+    external_id = normalize_identifier(_text(raw, "external_id", _WHAT_EXTERNAL_ID, numbers=True))
 
     try:
         url = canonical_url(_text(raw, "url", _WHAT_URL))
     except ValueError:
         raise Rejected(_("链接必须是 http:// 或 https:// 开头的网址"))
-    if len(url) > MAX_URL_CHARS:
-        raise Rejected(_("链接超过 %(max)d 个字符") % {"max": MAX_URL_CHARS})
+    if len(url) > MAX_URL_CHARS:  # the raw URL was within the limit, percent-encoding made it longer
+        raise Rejected(_("规范化后的链接超过 %(max)d 个字符") % {"max": MAX_URL_CHARS})
 
     published_at = _time(raw.get("published_at"), what=_WHAT_PUBLISHED, now=now)
     retrieved_at = _time(raw.get("retrieved_at"), what=_WHAT_RETRIEVED, now=now)
@@ -168,6 +170,7 @@ def clean_item(index: int, raw: object, *, tenant: Tenant, source: Source, via: 
     author_hash, author_display = author_pseudonymise(
         tenant=tenant, author=_text(raw, "author", _WHAT_AUTHOR, numbers=True)
     )
+    # Within the limit raw; NFKC can still expand a character ("㍿" → 4), so the column's limit holds.
     keyword = normalize_text(_text(raw, "keyword", _WHAT_KEYWORD), multiline=False)[:MAX_KEYWORD_CHARS]
 
     extra = raw.get("extra")
