@@ -205,3 +205,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Audit trail (yuqing/audit/keys.py): comma-separated HMAC keys for the hash chain, newest first;
+# older keys stay listed so the events they keyed still verify. Required in production
+# (`check --deploy` error audit.E001); in development a key is derived from SECRET_KEY.
+AUDIT_KEYS = env_list("YUQING_AUDIT_KEYS")
+# Where `audit_verify` and the nightly job keep each tenant's signed chain head (outside the database).
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("YUQING_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))

@@ -93,7 +93,7 @@ def test_the_migration_can_be_reversed_and_reapplied(event: AuditEvent) -> None:
 
 
 def test_a_database_flush_still_empties_the_trail(event: AuditEvent) -> None:
-    """TRUNCATE (PostgreSQL's flush) is not blocked; on SQLite the test suite lets the flush through."""
+    """The test suite lets the flush through (a DELETE on SQLite, a TRUNCATE on PostgreSQL), triggers intact."""
     # PostgreSQL will not TRUNCATE with the inserts' deferred foreign-key checks still pending.
     connection.check_constraints()
     call_command("flush", interactive=False, verbosity=0)
