@@ -181,9 +181,13 @@ def _resign_with_a_guessed_key(document: dict) -> dict:
     guessed = b"a guess at the audit key, not the configured one"
     payload = {key: value for key, value in _lower_the_sequence(document).items() if key != "signature"}
     payload["key_id"] = key_id_for(guessed)
-    message = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    message = json.dumps(payload, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode()
     signature = hmac.new(guessed, b"yuqing-audit-checkpoint-v1\n" + message, hashlib.sha256).hexdigest()
     return {**payload, "signature": signature}
+
+
+def _signed_with_odd_text(document: dict) -> dict:
+    return {**document, "signature": "\udcff签名\x00", "tenant_slug": "\ud800"}
 
 
 @pytest.mark.parametrize(
@@ -192,8 +196,9 @@ def _resign_with_a_guessed_key(document: dict) -> dict:
         (_lower_the_sequence, "的签名无效（文件被改动或伪造）"),
         (_add_a_field, "的签名无效（文件被改动或伪造）"),
         (_resign_with_a_guessed_key, "未配置，无法核对签名"),
+        (_signed_with_odd_text, "的签名无效（文件被改动或伪造）"),
     ],
-    ids=["sequence-lowered", "field-added", "guessed-key"],
+    ids=["sequence-lowered", "field-added", "guessed-key", "odd-text"],
 )
 def test_a_tampered_checkpoint_is_reported(tenant_a: Tenant, checkpoints: Path, tamper, reported: str) -> None:
     _record(tenant_a, 2)
@@ -209,7 +214,11 @@ def test_a_tampered_checkpoint_is_reported(tenant_a: Tenant, checkpoints: Path, 
     assert reported in output
 
 
-@pytest.mark.parametrize("content", ["", "{not json", "[]", '{"signature": 1}', "\udcff"], ids=repr)
+@pytest.mark.parametrize(
+    "content",
+    ["", "{not json", "[]", '{"signature": 1}', "\udcff", "[" * 50_000, " " * (65 * 1024) + "{}", "null"],
+    ids=["empty", "not-json", "list", "fields-missing", "not-utf8", "deeply-nested", "oversized", "null"],
+)
 def test_an_unreadable_checkpoint_is_reported_not_a_crash(tenant_a: Tenant, checkpoints: Path, content: str) -> None:
     _verify_command()
     path = checkpoint_path(tenant_id=tenant_a.pk, directory=checkpoints)

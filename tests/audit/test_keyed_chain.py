@@ -257,3 +257,39 @@ def test_a_failed_check_never_shows_the_right_hmac_of_the_altered_content(
     assert page.status_code == 200
     assert "哈希无法复算" in page.content.decode()
     assert right_hmac not in page.content.decode()
+
+
+@pytest.mark.parametrize("key_id", ["密钥🔑", "' OR 1=1 --", "x" * 32, ""], ids=["chinese", "sql", "long", "empty"])
+def test_an_event_naming_an_unknown_or_odd_key_id_is_reported_not_a_crash(tenant_a: Tenant, key_id: str) -> None:
+    head = _chain(tenant_a)[-1]
+    forged = AuditEvent(
+        tenant=tenant_a,
+        sequence=head.sequence + 1,
+        actor_label="system",
+        action="test.forged",
+        created_at=timezone.now(),
+        previous_hash=head.hash,
+        hash_scheme="hmac-sha256",
+        hash_key_id=key_id,
+        hash="0" * 64,
+    )
+    forged.save(force_insert=True)
+
+    report = chain_verify(tenant=tenant_a)
+    output, error = _verify_command()
+
+    assert report.first_break.sequence == forged.sequence
+    assert "未配置" in report.first_break.problem
+    assert error is not None
+    assert f"tenant-a: 断链于序号 {forged.sequence}" in output
+
+
+def test_an_event_with_an_unknown_scheme_is_reported(tenant_a: Tenant) -> None:
+    head = _chain(tenant_a)[-1]
+    with append_only_suspended(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET hash_scheme = 'md5' WHERE id = %s", [head.pk])
+
+    report = chain_verify(tenant=tenant_a)
+
+    assert report.first_break.sequence == head.sequence
+    assert "未知的哈希算法 md5" in report.first_break.problem

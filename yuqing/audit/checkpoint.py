@@ -36,6 +36,7 @@ from yuqing.tenancy.models import Tenant
 VERSION = 1
 _DOMAIN = b"yuqing-audit-checkpoint-v1\n"  # a checkpoint's MAC can never pass for an event's
 _FILE_NAME = re.compile(r"^tenant-(\d+)\.json$")
+MAX_FILE_BYTES = 64 * 1024  # a checkpoint is a few hundred bytes; anything larger is not one
 
 
 class CheckpointInvalid(ValueError):
@@ -69,7 +70,8 @@ def _payload(checkpoint: Checkpoint) -> dict[str, Any]:
 
 
 def _signature(payload: dict[str, Any], secret: bytes) -> str:
-    message = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    # ASCII JSON: whatever text a tampered file holds (lone surrogates included) gets a signature to fail.
+    message = json.dumps(payload, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode()
     return hmac.new(secret, _DOMAIN + message, hashlib.sha256).hexdigest()
 
 
@@ -122,7 +124,7 @@ def checkpoint_read(*, tenant_id: int, directory: Path) -> Checkpoint | None:
     """The tenant's last checkpoint, None when there is none yet; CheckpointInvalid when it cannot be trusted."""
     path = checkpoint_path(tenant_id=tenant_id, directory=directory)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
@@ -130,6 +132,14 @@ def checkpoint_read(*, tenant_id: int, directory: Path) -> Checkpoint | None:
             _("链头检查点 %(path)s 无法读取：%(error)s") % {"path": path, "error": error}
         ) from error
     return _parse(text, path=path, tenant_id=tenant_id)
+
+
+def _read(path: Path) -> str:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CheckpointInvalid(_("链头检查点 %(path)s 大于 64 KiB，不是本系统写的检查点") % {"path": path})
+    return data.decode("utf-8")
 
 
 def _parse(text: str, *, path: Path, tenant_id: int | None) -> Checkpoint:
@@ -146,7 +156,7 @@ def _parse(text: str, *, path: Path, tenant_id: int | None) -> Checkpoint:
         )
         if document.get("version") != VERSION or not isinstance(signature, str):
             raise ValueError("version")
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise CheckpointInvalid(_("链头检查点 %(path)s 格式不对，无法读取（被改动或损坏）") % {"path": path}) from error
     try:
         key = key_by_id(checkpoint.key_id)
@@ -156,7 +166,10 @@ def _parse(text: str, *, path: Path, tenant_id: int | None) -> Checkpoint:
             % {"path": path, "key_id": checkpoint.key_id}
         ) from error
     # The whole document as read must be what was signed: an added or changed field fails too.
-    if not hmac.compare_digest(signature, _signature(document, key.secret)) or document != _payload(checkpoint):
+    expected = _signature(document, key.secret)
+    if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected.encode()) or document != _payload(
+        checkpoint
+    ):
         raise CheckpointInvalid(_("链头检查点 %(path)s 的签名无效（文件被改动或伪造）") % {"path": path})
     if tenant_id is not None and checkpoint.tenant_id != tenant_id:
         raise CheckpointInvalid(
@@ -189,7 +202,7 @@ def checkpoint_problem(*, checkpoint: Checkpoint, tenant: Tenant) -> str | None:
                 "（最新的事件被删除）"
             ) % {**facts, "last": last if last is not None else 0}
         return _("检查点记录的序号 %(sequence)s 的事件（%(checked_at)s）已不存在（事件被删除）") % facts
-    if not hmac.compare_digest(stored, checkpoint.hash):
+    if stored != checkpoint.hash:
         return _(
             "序号 %(sequence)s 的哈希与 %(checked_at)s 的检查点不符：检查点为 %(hash)s，现为 %(stored)s（事件被改写）"
         ) % {**facts, "stored": stored}
@@ -207,7 +220,7 @@ def checkpoints_without_tenant(*, tenant_ids: set[int], directory: Path) -> list
         if match is None or int(match.group(1)) in tenant_ids:
             continue
         try:
-            checkpoint = _parse(path.read_text(encoding="utf-8"), path=path, tenant_id=int(match.group(1)))
+            checkpoint = _parse(_read(path), path=path, tenant_id=int(match.group(1)))
         except (CheckpointInvalid, OSError, UnicodeDecodeError):
             problems.append(_("链头检查点 %(path)s 的租户已不在数据库中（且检查点本身无效）") % {"path": path})
             continue

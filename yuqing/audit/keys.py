@@ -60,7 +60,8 @@ def current_key() -> AuditKey:
 
 
 def key_by_id(key_id: str) -> AuditKey:
+    # A key id is public, and whatever the database holds (any text at all) must only fail to match.
     for key in audit_keys():
-        if hmac.compare_digest(key.key_id, key_id):
+        if key.key_id == key_id:
             return key
     raise UnknownAuditKey(key_id)
