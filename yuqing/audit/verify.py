@@ -15,6 +15,7 @@ and, when both hold, writes the new head.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -85,7 +86,8 @@ def link_problem(
         }
     except ValueError:
         return _("未知的哈希算法 %(scheme)s") % {"scheme": event.hash_scheme}
-    if event.hash == recomputed:
+    # Constant time: the portal's event page must not become a timing oracle for the right HMAC.
+    if hmac.compare_digest(event.hash.encode("utf-8", "surrogatepass"), recomputed.encode()):
         return None
     if event.hash_scheme == SCHEME_HMAC_SHA256:
         # Never show the right HMAC of altered content: whoever reads this could write it into the row.
