@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests.audit.support import append_only_suspended
 from yuqing.audit.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
-from yuqing.audit.keys import current_key, development_secret, key_id_for
+from yuqing.audit.keys import current_key, development_key, key_id_for
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
 from yuqing.audit.verify import chain_verify
@@ -111,7 +111,24 @@ def test_without_a_configured_key_development_derives_one_from_secret_key(settin
     settings.SECRET_KEY = "another-development-secret-key-0123456789abcdefghijklmnopq"
 
     assert current_key().key_id != first.key_id
-    assert current_key().secret == development_secret(settings.SECRET_KEY)
+    assert current_key().secret == development_key(settings.SECRET_KEY).encode()
+
+
+def test_events_keyed_without_a_configured_key_verify_once_that_key_is_listed_after_a_new_one(settings) -> None:
+    """An installation that ran on the derived key moves to its own key without losing its events."""
+    settings.AUDIT_KEYS = []
+    tenant = tenant_create(slug="was-unkeyed", name="曾用派生密钥的租户")
+    settings.AUDIT_KEYS = [PRODUCTION_KEY]
+    assert not chain_verify(tenant=tenant).is_intact  # the derived key is not accepted by itself
+
+    settings.AUDIT_KEYS = [PRODUCTION_KEY, development_key(settings.SECRET_KEY)]
+    audit_record(tenant=tenant, actor=None, action="test.after_the_switch")
+
+    assert chain_verify(tenant=tenant).is_intact
+    assert [event.hash_key_id for event in _chain(tenant)] == [
+        key_id_for(development_key(settings.SECRET_KEY).encode()),
+        key_id_for(PRODUCTION_KEY.encode()),
+    ]
 
 
 def test_a_rotated_key_keys_new_events_and_the_old_key_still_verifies_its_own(settings) -> None:
@@ -196,7 +213,7 @@ def _as_unkeyed(event: AuditEvent) -> None:
 
 def _with_a_guessed_key(event: AuditEvent) -> None:
     """chain.py's HMAC, the stored key id kept, and the best guess of a key: the development default."""
-    guess = development_secret("insecure-development-key-only-for-local-use-0123456789abcdefghijklmnop")
+    guess = development_key("insecure-development-key-only-for-local-use-0123456789abcdefghijklmnop").encode()
     event.hash = event_mac(previous_hash=event.previous_hash, fields=hashed_fields(event), secret=guess)
 
 

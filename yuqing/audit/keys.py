@@ -40,13 +40,15 @@ def key_id_for(secret: bytes) -> str:
     return hmac.new(secret, b"yuqing-audit-key-id", hashlib.sha256).hexdigest()[:16]
 
 
-def development_secret(secret_key: str) -> bytes:
-    return hashlib.sha256(f"audit-chain:{secret_key}".encode()).digest()
+def development_key(secret_key: str) -> str:
+    """The key used when AUDIT_KEYS is empty. Text, so that it can be listed in YUQING_AUDIT_KEYS
+    later (after the new key) and the events it keyed keep verifying."""
+    return hashlib.sha256(f"audit-chain:{secret_key}".encode()).hexdigest()
 
 
 @lru_cache(maxsize=8)
 def _keys(configured: tuple[str, ...], secret_key: str) -> tuple[AuditKey, ...]:
-    secrets = [item.encode() for item in configured if item] or [development_secret(secret_key)]
+    secrets = [item.encode() for item in configured if item] or [development_key(secret_key).encode()]
     return tuple(AuditKey(key_id=key_id_for(secret), secret=secret) for secret in secrets)
 
 
