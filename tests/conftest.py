@@ -14,12 +14,18 @@ from yuqing.tenancy.services import tenant_create
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _sqlite_flush_past_audit_triggers() -> Iterator[None]:
-    """SQLite's flush after a transactional test DELETEs, which the audit trail's triggers refuse."""
-    from tests.audit.support import sqlite_flush_past_audit_triggers
+def _flush_past_audit_triggers() -> Iterator[None]:
+    """The flush after a transactional test DELETEs (SQLite) or TRUNCATEs (PostgreSQL): the audit trail refuses both."""
+    from tests.audit.support import flush_past_audit_triggers
 
-    with sqlite_flush_past_audit_triggers():
+    with flush_past_audit_triggers():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's audit verification keeps its chain-head checkpoints apart, never in var/."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
 
 
 def _member(tenant: Tenant, username: str, role: str) -> Membership:

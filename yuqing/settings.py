@@ -236,3 +236,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Audit trail (yuqing/audit/keys.py): comma-separated HMAC keys for the hash chain, newest first;
+# older keys stay listed so the events they keyed still verify. Required in production
+# (`check --deploy` error audit.E001); in development a key is derived from SECRET_KEY.
+AUDIT_KEYS = env_list("YUQING_AUDIT_KEYS")
+# Where `audit_verify` and the nightly job keep each tenant's signed chain head (outside the database).
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("YUQING_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))

@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from unittest import mock
 
 from django.db import connections, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 
 # Through base: importing the operations module first is a circular import.
 from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 
 TABLE = "audit_auditevent"
-POSTGRES_TRIGGER = "audit_auditevent_append_only"
+POSTGRES_TRIGGERS = ["audit_auditevent_append_only", "audit_auditevent_no_truncate"]
 
 
 @contextmanager
@@ -33,7 +34,8 @@ def append_only_suspended(using: str = "default") -> Iterator[None]:
             for name, _sql in triggers:
                 cursor.execute(f'DROP TRIGGER "{name}"')
         else:
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {POSTGRES_TRIGGER}")
+            for trigger in POSTGRES_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {trigger}")
     try:
         yield
     finally:
@@ -44,23 +46,36 @@ def append_only_suspended(using: str = "default") -> Iterator[None]:
                 for _name, sql in triggers:
                     cursor.execute(sql)
             else:
-                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {POSTGRES_TRIGGER}")
+                for trigger in POSTGRES_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {trigger}")
 
 
-_original_execute_sql_flush = SQLiteOperations.execute_sql_flush
+_original_flushes = {
+    SQLiteOperations: SQLiteOperations.execute_sql_flush,
+    PostgresOperations: PostgresOperations.execute_sql_flush,
+}
 
 
-def _execute_sql_flush_past_audit_triggers(self: SQLiteOperations, sql_list: list[str]) -> None:
-    with transaction.atomic(using=self.connection.alias), append_only_suspended(self.connection.alias):
-        _original_execute_sql_flush(self, sql_list)
+def _flush_past_audit_triggers(operations_class: type) -> object:
+    original = _original_flushes[operations_class]
+
+    def execute_sql_flush(self, sql_list: list[str]) -> None:
+        with transaction.atomic(using=self.connection.alias), append_only_suspended(self.connection.alias):
+            original(self, sql_list)
+
+    return execute_sql_flush
 
 
 @contextmanager
-def sqlite_flush_past_audit_triggers() -> Iterator[None]:
-    """Let the flush between transactional tests empty the audit trail on SQLite.
+def flush_past_audit_triggers() -> Iterator[None]:
+    """Let the flush between transactional tests empty the audit trail.
 
-    PostgreSQL's flush is a TRUNCATE, which the triggers leave alone; SQLite's is a DELETE per
-    table, which they refuse. Only the flush is let through, and the triggers are back afterwards.
+    SQLite's flush is a DELETE per table, which the row triggers refuse; PostgreSQL's is a
+    TRUNCATE, which the statement trigger refuses. Only the flush is let through, and the triggers
+    are back afterwards. (On PostgreSQL this needs a role that may disable the triggers: the owner.)
     """
-    with mock.patch.object(SQLiteOperations, "execute_sql_flush", _execute_sql_flush_past_audit_triggers):
+    with (
+        mock.patch.object(SQLiteOperations, "execute_sql_flush", _flush_past_audit_triggers(SQLiteOperations)),
+        mock.patch.object(PostgresOperations, "execute_sql_flush", _flush_past_audit_triggers(PostgresOperations)),
+    ):
         yield

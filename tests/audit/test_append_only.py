@@ -93,7 +93,7 @@ def test_the_migration_can_be_reversed_and_reapplied(event: AuditEvent) -> None:
 
 
 def test_a_database_flush_still_empties_the_trail(event: AuditEvent) -> None:
-    """TRUNCATE (PostgreSQL's flush) is not blocked; on SQLite the test suite lets the flush through."""
+    """The test suite lets the flush through (a DELETE on SQLite, a TRUNCATE on PostgreSQL), triggers intact."""
     # PostgreSQL will not TRUNCATE with the inserts' deferred foreign-key checks still pending.
     connection.check_constraints()
     call_command("flush", interactive=False, verbosity=0)
@@ -115,3 +115,39 @@ def test_transactional_tests_can_write_to_the_trail() -> None:
     audit_record(tenant=tenant, actor=None, action="test.transactional")
 
     assert AuditEvent.objects.for_tenant(tenant).count() == 1
+
+
+truncate_migration = importlib.import_module("yuqing.audit.migrations.0004_refuse_truncate")
+
+
+@pytest.mark.postgres
+def test_truncate_is_refused_on_postgresql_even_for_the_tables_owner(event: AuditEvent) -> None:
+    """A statement trigger: the row triggers never see a TRUNCATE. (SQLite has none; its DELETE is refused above.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no TRUNCATE")
+    # PostgreSQL will not TRUNCATE with the inserts' deferred foreign-key checks still pending.
+    connection.check_constraints()
+    for statement in (
+        "TRUNCATE audit_auditevent",
+        "TRUNCATE TABLE ONLY audit_auditevent RESTART IDENTITY CASCADE",
+        "TRUNCATE audit_auditevent, tenancy_tenant CASCADE",
+    ):
+        with _refused(), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+
+    assert _action_of(event) == "test.original"
+
+
+@pytest.mark.postgres
+def test_the_truncate_migration_can_be_reversed_and_reapplied(event: AuditEvent) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    connection.check_constraints()
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=lambda sql, params=None: cursor.execute(sql, params))
+        truncate_migration.remove_trigger(None, editor)
+        truncate_migration.install_trigger(None, editor)
+        truncate_migration.install_trigger(None, editor)  # idempotent
+
+    with _refused(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audit_auditevent")

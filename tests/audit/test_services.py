@@ -11,7 +11,8 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy
 
-from yuqing.audit.chain import GENESIS_HASH, event_hash, hashed_fields
+from yuqing.audit.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
+from yuqing.audit.keys import current_key
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.audit.verify import chain_verify
@@ -46,7 +47,12 @@ def test_it_records_who_did_what_to_which_object_and_when(tenant_a: Tenant, admi
     assert stored.changes == {"role": {"before": "handler", "after": "admin"}}
     assert stored.ip_address == "10.1.2.3"
     assert stored.created_at == moment
-    assert stored.hash == event_hash(previous_hash=stored.previous_hash, fields=hashed_fields(stored))
+    # Keyed: an HMAC with the newest audit key, which the event names; not the unkeyed SHA-256.
+    assert stored.hash_scheme == "hmac-sha256"
+    assert stored.hash_key_id == current_key().key_id
+    fields = hashed_fields(stored)
+    assert stored.hash == event_mac(previous_hash=stored.previous_hash, fields=fields, secret=current_key().secret)
+    assert stored.hash != event_hash(previous_hash=stored.previous_hash, fields=fields)
 
 
 def test_an_event_without_a_signed_in_actor_is_the_systems(tenant_a: Tenant) -> None:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.audit.support import append_only_suspended
-from yuqing.audit.chain import event_hash, hashed_fields
+from yuqing.audit.chain import event_seal
 from yuqing.audit.jobs import AuditChainBroken, audit_verify_all
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
@@ -79,14 +79,15 @@ def test_an_edited_event_is_named_as_the_first_broken_link(tenant_a: Tenant) -> 
 
 
 def test_rehashing_an_edited_event_breaks_the_link_to_its_successor(tenant_a: Tenant) -> None:
+    """Even re-hashed with the right key, an edited event no longer matches its successor's link."""
     _record(tenant_a, 4)
     edited = _by_sequence(tenant_a, 2)
     edited.changes = {"n": 999}
-    forged_hash = event_hash(previous_hash=edited.previous_hash, fields=hashed_fields(edited))
+    event_seal(edited)
     with append_only_suspended():
         _execute(
             "UPDATE audit_auditevent SET changes = %s, hash = %s WHERE id = %s",
-            ['{"n": 999}', forged_hash, edited.pk],
+            ['{"n": 999}', edited.hash, edited.pk],
         )
 
     report = chain_verify(tenant=tenant_a)
@@ -119,7 +120,7 @@ def test_a_forged_event_with_a_wrong_previous_hash_is_caught(tenant_a: Tenant) -
         created_at=timezone.now(),
         previous_hash="f" * 64,
     )
-    forged.hash = event_hash(previous_hash=forged.previous_hash, fields=hashed_fields(forged))
+    event_seal(forged)
     forged.save(force_insert=True)
 
     report = chain_verify(tenant=tenant_a)

@@ -29,6 +29,7 @@ def test_check_deploy_is_clean_in_production_mode(tmp_path):
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://yq.example.cn",
         "DATABASE_URL": "postgres://yuqing@db.internal:5432/yuqing",
         "REDIS_URL": "redis://cache.internal:6379/0",
+        "YUQING_AUDIT_KEYS": secrets.token_urlsafe(32),
     }
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

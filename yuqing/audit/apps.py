@@ -6,3 +6,6 @@ class AuditConfig(AppConfig):
     name = "yuqing.audit"
     label = "audit"
     verbose_name = _("审计日志")
+
+    def ready(self) -> None:
+        from yuqing.audit import checks  # noqa: F401 -- registers the audit key checks

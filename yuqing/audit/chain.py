@@ -1,15 +1,28 @@
-"""The hash that links each audit event to the one before it in its tenant's chain."""
+"""The hash that links each audit event to the one before it in its tenant's chain.
+
+Two schemes, recorded on each event: `sha256`, the first one, which anyone can recompute (kept so
+the events written with it still verify: the database refuses to rewrite them), and
+`hmac-sha256`, keyed with a secret from outside the database (keys.py), used for every new event.
+Both cover the same message: the previous hash and the event's canonical JSON.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import hashlib
+import hmac
 import ipaddress
 import json
 from typing import Any
 
+from yuqing.audit.keys import current_key, key_by_id
+
 GENESIS_HASH = "0" * 64
+
+# The unkeyed scheme of the events written before the chain was keyed; never written any more.
+SCHEME_SHA256 = "sha256"
+SCHEME_HMAC_SHA256 = "hmac-sha256"
 
 
 def _canonical(value: Any) -> Any:
@@ -42,9 +55,19 @@ def canonical_ip(value: str) -> str | None:
     return str(address)
 
 
-def event_hash(*, previous_hash: str, fields: dict[str, Any]) -> str:
+def _message(previous_hash: str, fields: dict[str, Any]) -> bytes:
     canonical = json.dumps(_canonical(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{previous_hash}\n{canonical}".encode()).hexdigest()
+    return f"{previous_hash}\n{canonical}".encode()
+
+
+def event_hash(*, previous_hash: str, fields: dict[str, Any]) -> str:
+    """The unkeyed hash (scheme sha256) of the events written before the chain was keyed."""
+    return hashlib.sha256(_message(previous_hash, fields)).hexdigest()
+
+
+def event_mac(*, previous_hash: str, fields: dict[str, Any], secret: bytes) -> str:
+    """The keyed hash (scheme hmac-sha256): only the holder of `secret` can make or recompute it."""
+    return hmac.new(secret, _message(previous_hash, fields), hashlib.sha256).hexdigest()
 
 
 def hashed_fields(event: Any) -> dict[str, Any]:
@@ -63,3 +86,24 @@ def hashed_fields(event: Any) -> dict[str, Any]:
         # In UTC whatever zone the value carries: the databases hand it back in UTC.
         "created_at": event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
     }
+
+
+def event_seal(event: Any) -> None:
+    """Set `event`'s scheme, key id and hash with the current key: one HMAC, nothing else."""
+    key = current_key()
+    event.hash_scheme = SCHEME_HMAC_SHA256
+    event.hash_key_id = key.key_id
+    event.hash = event_mac(previous_hash=event.previous_hash, fields=hashed_fields(event), secret=key.secret)
+
+
+def event_recompute(event: Any) -> str:
+    """The hash `event` should carry under its own scheme and key.
+
+    Raises UnknownAuditKey when its key is not configured, ValueError for an unknown scheme.
+    """
+    fields = hashed_fields(event)
+    if event.hash_scheme == SCHEME_HMAC_SHA256:
+        return event_mac(previous_hash=event.previous_hash, fields=fields, secret=key_by_id(event.hash_key_id).secret)
+    if event.hash_scheme == SCHEME_SHA256:
+        return event_hash(previous_hash=event.previous_hash, fields=fields)
+    raise ValueError(event.hash_scheme)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yuqing.audit.chain import SCHEME_HMAC_SHA256, SCHEME_SHA256
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Tenant
 
@@ -31,6 +32,11 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+class HashScheme(models.TextChoices):
+    SHA256 = SCHEME_SHA256, _("SHA-256（无密钥，旧事件）")
+    HMAC_SHA256 = SCHEME_HMAC_SHA256, _("HMAC-SHA256（密钥在数据库之外）")
 
 
 class AuditEvent(models.Model):
@@ -55,6 +61,10 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), db_index=True)
     previous_hash = models.CharField(_("上一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
+    # Per event, because the database refuses to rewrite old ones: the events from before the chain
+    # was keyed keep "sha256" (the migration's default), every new one is an HMAC naming its key.
+    hash_scheme = models.CharField(_("哈希算法"), max_length=16, choices=HashScheme.choices)
+    hash_key_id = models.CharField(_("密钥编号"), max_length=32, blank=True)
 
     objects = TenantManager()
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from yuqing.audit.chain import GENESIS_HASH, canonical_ip, event_hash, hashed_fields
+from yuqing.audit.chain import GENESIS_HASH, canonical_ip, event_seal
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.models import Tenant, User
 
@@ -98,6 +98,7 @@ def audit_record(
         created_at=timezone.now(),
         previous_hash=last["hash"] if last else GENESIS_HASH,
     )
-    event.hash = event_hash(previous_hash=event.previous_hash, fields=hashed_fields(event))
+    # Keyed with the newest audit key (outside the database): one HMAC per event.
+    event_seal(event)
     event.save(force_insert=True)
     return event

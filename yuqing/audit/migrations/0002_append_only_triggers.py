@@ -1,8 +1,8 @@
 """The database itself refuses UPDATE and DELETE on the audit trail.
 
 The application never changes an audit event, so these triggers only ever fire on a bug or on
-tampering: either way the statement fails and its transaction rolls back. TRUNCATE is left alone
-(PostgreSQL's test flush uses it); `audit_verify` catches what gets past the triggers.
+tampering: either way the statement fails and its transaction rolls back. TRUNCATE is refused by
+0004_refuse_truncate; `audit_verify` catches what gets past the triggers.
 
 Both databases raise an integrity error (SQLite: a trigger constraint; PostgreSQL: SQLSTATE
 23001 restrict_violation), so callers see django.db.IntegrityError on either.

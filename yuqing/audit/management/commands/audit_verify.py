@@ -1,24 +1,31 @@
 """manage.py audit_verify [--tenant SLUG]: check every tenant's audit hash chain.
 
-Exit status: 0 when every chain holds, 1 when one is broken, 2 for an unknown tenant.
+Each chain is also compared with the signed head checkpoint that the previous run left outside
+the database (settings.AUDIT_CHECKPOINT_DIR), and an intact one gets a new checkpoint.
+Exit status: 0 when every chain holds, 1 when one is broken or disagrees with its checkpoint,
+2 for an unknown tenant.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from yuqing.audit.checkpoint import checkpoints_without_tenant
 from yuqing.audit.verify import CHUNK_SIZE, ChainReport, chain_verify_all
 from yuqing.tenancy.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Verify every tenant's audit hash chain (gaps, previous-hash links, recomputed hashes)."
+    help = "Verify every tenant's audit hash chain (gaps, previous-hash links, recomputed hashes, checkpoints)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.description = _("校验审计日志的哈希链：逐个租户检查序号连续、上一条哈希相符、哈希可复算。")
+        parser.description = _(
+            "校验审计日志的哈希链：逐个租户检查序号连续、上一条哈希相符、哈希可复算，并与上次的链头检查点比对。"
+        )
         parser.add_argument("--tenant", metavar="SLUG", help=_("只校验这个租户（标识）"))
         parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help=_("每次读取的事件数"))
 
@@ -35,9 +42,23 @@ class Command(BaseCommand):
         for report in chain_verify_all(tenants=tenants, chunk_size=chunk_size):
             if report.is_intact:
                 self.stdout.write(self.style.SUCCESS(self._ok_line(report)))
-            else:
-                broken += 1
+                continue
+            broken += 1
+            if report.first_break is not None:
                 self.stdout.write(self.style.ERROR(self._break_line(report)))
+            if report.checkpoint_problem is not None:
+                self.stdout.write(
+                    self.style.ERROR(
+                        _("%(slug)s: 与链头检查点不符：%(problem)s")
+                        % {"slug": report.tenant.slug, "problem": report.checkpoint_problem}
+                    )
+                )
+        if not tenant:
+            for problem in checkpoints_without_tenant(
+                tenant_ids=set(Tenant.objects.values_list("pk", flat=True)), directory=settings.AUDIT_CHECKPOINT_DIR
+            ):
+                broken += 1
+                self.stdout.write(self.style.ERROR(problem))
         if broken:
             raise CommandError(_("%(count)s 个租户的审计哈希链已断开。") % {"count": broken}, returncode=1)
 
