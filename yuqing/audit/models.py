@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yuqing.tenancy.managers import TenantManager
-from yuqing.tenancy.models import Tenant
+from yuqing.tenancy.models import Tenant, TenantRowWrites
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class AuditEvent(models.Model):
+class AuditEvent(TenantRowWrites):
     # PROTECT: a tenant with history cannot vanish, and the triggers refuse the cascade anyway.
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("租户"))
     sequence = models.PositiveBigIntegerField(_("序号"))
