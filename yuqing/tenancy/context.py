@@ -8,6 +8,7 @@ every request and job.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +115,8 @@ def database_setting() -> tuple[str, str]:
     if scope is None:
         return ("", "")
     return (str(scope), "")
+
+
+def tenant_sql_scope(tenant: Tenant) -> contextlib.AbstractContextManager[None]:
+    """For raw SQL that filters by `tenant` itself: outside any context, the database sees that tenant."""
+    return database_scope(tenant.pk if _current.get() is None else None)

@@ -80,6 +80,11 @@ class TenantRowWrites(models.Model):
         with database_scope(self.tenant_id if peek_current_tenant() is None else None):
             return super().delete(*args, **kwargs)
 
+    # Validation looks related rows up (a foreign key's value must exist) without naming the row.
+    def full_clean(self, *args: Any, **kwargs: Any) -> None:
+        with database_scope(self.tenant_id if peek_current_tenant() is None else None):
+            super().full_clean(*args, **kwargs)
+
 
 class TenantOwned(TenantRowWrites, metaclass=TenantModelBase):
     """Base of every tenant-owned model: a non-null tenant and the scoped default manager."""
