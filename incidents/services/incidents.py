@@ -229,9 +229,11 @@ def incident_open(
         created_by=actor if actor is not None and actor.is_authenticated else None,
         **values,
     )
-    incident.customers.set(customers)
-    incident.feedback.set(feedback)
-    incident.departments.set(departments)
+    # The links are tenant-owned rows too (through models carrying the tenant).
+    links = {"tenant": tenant}
+    incident.customers.set(customers, through_defaults=links)
+    incident.feedback.set(feedback, through_defaults=links)
+    incident.departments.set(departments, through_defaults=links)
     clocks = sla.sla_clocks_start(tenant=tenant, incident=incident)
 
     timeline_add(
