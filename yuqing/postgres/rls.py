@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from yuqing.postgres.owner import app_role, is_owner
@@ -41,16 +41,28 @@ def tenant_tables(connection: BaseDatabaseWrapper) -> list[str]:
 
 
 def policies_apply(connection: BaseDatabaseWrapper) -> list[str]:
-    """(Re)create the policy of every tenant table; returns the tables covered."""
+    """Enable, force and create the policy of every tenant table that lacks it; returns the tables
+    changed. Tables already covered are left alone: ALTER TABLE would lock out the running app.
+    (A changed predicate gets a new policy name, so this finds it missing everywhere.)"""
     quote = connection.ops.quote_name
-    tables = tenant_tables(connection)
+    changed = []
     with connection.cursor() as cursor:
-        for table in tables:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_policies p ON p.tablename = c.relname "
+            "AND p.schemaname = current_schema() AND p.policyname = %s "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relrowsecurity AND c.relforcerowsecurity",
+            [POLICY],
+        )
+        covered = {row[0] for row in cursor.fetchall()}
+        for table in tenant_tables(connection):
+            if table in covered:
+                continue
             cursor.execute(f"ALTER TABLE {quote(table)} ENABLE ROW LEVEL SECURITY")
             cursor.execute(f"ALTER TABLE {quote(table)} FORCE ROW LEVEL SECURITY")
             cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {quote(table)}")
             cursor.execute(f"CREATE POLICY {POLICY} ON {quote(table)} USING ({PREDICATE}) WITH CHECK ({PREDICATE})")
-    return tables
+            changed.append(table)
+    return changed
 
 
 def grants_apply(connection: BaseDatabaseWrapper, role: str) -> None:
@@ -62,8 +74,9 @@ def grants_apply(connection: BaseDatabaseWrapper, role: str) -> None:
         cursor.execute("SELECT current_schema()")
         schema = quote(cursor.fetchone()[0])
         cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role_q}")
-        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {role_q}")
+        # Grant, then take away what it must not have: never a moment without its DML (running app).
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role_q}")
+        cursor.execute(f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {schema} FROM {role_q}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role_q}")
         existing = set(connection.introspection.table_names(cursor))
         for table in APPEND_ONLY_TABLES:
@@ -80,6 +93,7 @@ def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     if connection.vendor != "postgresql" or not is_owner(connection):
         return  # e.g. the post_migrate of a test flush, run as the app role: nothing to (re)grant
     role = app_role(connection)
-    if role is not None:
-        grants_apply(connection, role)
-    policies_apply(connection)
+    with transaction.atomic(using=using):  # all of it or none
+        if role is not None:
+            grants_apply(connection, role)
+        policies_apply(connection)
