@@ -345,7 +345,7 @@ def incident_update(*, tenant: Tenant, actor: User | None, incident: Incident, *
         row.save(update_fields=[*changed_scalars, "updated_at"])
     for name, rows in many.items():
         if name in changes:
-            getattr(row, name).set(rows)
+            getattr(row, name).set(rows, through_defaults={"tenant": tenant})
 
     if "severity" in changes or "customers" in changes:
         sla.sla_recompute(tenant=tenant, incident=row, actor=actor)
