@@ -108,13 +108,15 @@ class CustomerFilter(django_filters.FilterSet):
     def filter_product(self, queryset: QuerySet, name: str, value: Product | None) -> QuerySet:
         if value is None:
             return queryset
-        through = Customer.products.through.objects.filter(customer_id=OuterRef("pk"), product=value)
+        through = Customer.products.through.objects.for_tenant(self.tenant).filter(
+            customer_id=OuterRef("pk"), product=value
+        )
         return queryset.filter(Exists(through))
 
     def filter_tag(self, queryset: QuerySet, name: str, value: Tag | None) -> QuerySet:
         if value is None:
             return queryset
-        through = Customer.tags.through.objects.filter(customer_id=OuterRef("pk"), tag=value)
+        through = Customer.tags.through.objects.for_tenant(self.tenant).filter(customer_id=OuterRef("pk"), tag=value)
         return queryset.filter(Exists(through))
 
     # Exposure is max(credit limit, loan balance); the form speaks 万元, the database 元.

@@ -93,13 +93,17 @@ class Customer(TenantOwned):
     )
     credit_limit = models.DecimalField(_("授信额度（元）"), **MONEY, default=Decimal("0"))
     loan_balance = models.DecimalField(_("贷款余额（元）"), **MONEY, default=Decimal("0"))
-    products = models.ManyToManyField(Product, blank=True, related_name="customers", verbose_name=_("产品"))
+    products = models.ManyToManyField(
+        Product, through="CustomerProduct", blank=True, related_name="customers", verbose_name=_("产品")
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
     )
     group_role = models.CharField(_("集团角色"), max_length=20, choices=GroupRole.choices, default=GroupRole.STANDALONE)
     is_strategic = models.BooleanField(_("战略客户"), default=False)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
+    tags = models.ManyToManyField(
+        Tag, through="CustomerTag", blank=True, related_name="customers", verbose_name=_("标签")
+    )
     notes = models.TextField(_("备注"), blank=True)
 
     # The tier in force, kept by the tiering services (rules, manual overrides, expiry).
@@ -157,6 +161,36 @@ class Customer(TenantOwned):
         self.mobile_encrypted = privacy.encrypt(value)
         self.mobile_digest = privacy.digest(value, purpose="mobile")
         self.mobile_masked = privacy.mask_mobile(value) if value else ""
+
+
+class CustomerProduct(TenantOwned):
+    """A link of Customer.products: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "customers_customer_products"
+        verbose_name = _("客户产品")
+        verbose_name_plural = _("客户产品")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "product"], name="customer_product_once"),
+        ]
+
+
+class CustomerTag(TenantOwned):
+    """A link of Customer.tags: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "customers_customer_tags"
+        verbose_name = _("客户标签")
+        verbose_name_plural = _("客户标签")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "tag"], name="customer_tag_once"),
+        ]
 
 
 class CustomerAlias(TenantOwned):

@@ -115,6 +115,8 @@ class IncidentAdmin(ReadOnlyAdmin):
     date_hierarchy = "opened_at"
     ordering = ["-opened_at"]
     list_select_related = ["nature", "owner__user"]
+    # Their links are tenant-owned through models, which the admin shows but cannot edit in a form.
+    readonly_fields = ["departments", "customers", "feedback"]
     inlines = [TaskInline]
     fieldsets = [
         (None, {"fields": ["code", "title", "summary", "severity", "nature", "phase", "owner", "created_by"]}),

@@ -74,8 +74,10 @@ def audiences(incidents: Iterable[Incident], *, breach: bool) -> dict[int, Audie
             audience.assignees.append(assignee)
 
     if breach:
-        links = Incident.departments.through.objects.filter(incident_id__in=ids).values_list(
-            "incident_id", "department_id"
+        links = (
+            Incident.departments.through.objects.dangerously_all_tenants()
+            .filter(incident_id__in=ids)
+            .values_list("incident_id", "department_id")
         )
         for incident_id, department_id in links:
             departments[incident_id].add(department_id)

@@ -87,13 +87,15 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_department(self, queryset: models.QuerySet, name: str, value: Department) -> models.QuerySet:
         # A subquery, not a join: the rows stay one per incident without DISTINCT.
-        through = Incident.departments.through.objects.filter(department=value)
+        through = Incident.departments.through.objects.for_tenant(self.tenant).filter(department=value)
         return queryset.filter(pk__in=through.values("incident_id"))
 
     def filter_tier(self, queryset: models.QuerySet, name: str, value: str) -> models.QuerySet:
         # An exists-subquery, not a join: an incident with two VIP customers is still one row.
         return queryset.filter(
-            pk__in=Incident.customers.through.objects.filter(customer__tier=value).values("incident_id")
+            pk__in=Incident.customers.through.objects.for_tenant(self.tenant)
+            .filter(customer__tier=value)
+            .values("incident_id")
         )
 
     def filter_opened_from(self, queryset: models.QuerySet, name: str, value: dt.date) -> models.QuerySet:

@@ -105,10 +105,16 @@ class Incident(TenantOwned):
         related_name="owned_incidents",
         verbose_name=_("负责人"),
     )
-    departments = models.ManyToManyField(Department, blank=True, related_name="incidents", verbose_name=_("参与部门"))
-    customers = models.ManyToManyField(Customer, blank=True, related_name="incidents", verbose_name=_("涉及客户"))
+    departments = models.ManyToManyField(
+        Department, through="IncidentDepartment", blank=True, related_name="incidents", verbose_name=_("参与部门")
+    )
+    customers = models.ManyToManyField(
+        Customer, through="IncidentCustomer", blank=True, related_name="incidents", verbose_name=_("涉及客户")
+    )
     # The feedback side reads its incidents through this reverse relation (Feedback.incidents).
-    feedback = models.ManyToManyField(Feedback, blank=True, related_name="incidents", verbose_name=_("关联反馈"))
+    feedback = models.ManyToManyField(
+        Feedback, through="IncidentFeedback", blank=True, related_name="incidents", verbose_name=_("关联反馈")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -177,11 +183,71 @@ class TaskComment(TenantOwned):
     task = models.ForeignKey(IncidentTask, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("内容"))
-    mentions = models.ManyToManyField(Membership, blank=True, related_name="+")
+    mentions = models.ManyToManyField(Membership, through="TaskCommentMention", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+
+class IncidentDepartment(TenantOwned):
+    """A link of Incident.departments: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "incidents_incident_departments"
+        verbose_name = _("事件部门")
+        verbose_name_plural = _("事件部门")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "incident", "department"], name="incident_department_once"),
+        ]
+
+
+class IncidentCustomer(TenantOwned):
+    """A link of Incident.customers: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "incidents_incident_customers"
+        verbose_name = _("事件客户")
+        verbose_name_plural = _("事件客户")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "incident", "customer"], name="incident_customer_once"),
+        ]
+
+
+class IncidentFeedback(TenantOwned):
+    """A link of Incident.feedback: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "incidents_incident_feedback"
+        verbose_name = _("事件反馈")
+        verbose_name_plural = _("事件反馈")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "incident", "feedback"], name="incident_feedback_once"),
+        ]
+
+
+class TaskCommentMention(TenantOwned):
+    """A link of TaskComment.mentions: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    taskcomment = models.ForeignKey(TaskComment, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "incidents_taskcomment_mentions"
+        verbose_name = _("评论提及")
+        verbose_name_plural = _("评论提及")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "taskcomment", "membership"], name="task_comment_mention_once"),
+        ]
 
 
 class TimelineEntry(TenantOwned):

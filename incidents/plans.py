@@ -129,7 +129,7 @@ def plan_launch(
             for index, step in enumerate(proposal.steps, start=1)
         ]
     )
-    incident.departments.add(*{task.department_id for task in tasks})
+    incident.departments.add(*{task.department_id for task in tasks}, through_defaults={"tenant": tenant})
     timeline_add(
         tenant=tenant,
         incident=incident,

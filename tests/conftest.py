@@ -28,6 +28,25 @@ def _audit_checkpoints_per_test(settings, tmp_path_factory: pytest.TempPathFacto
     settings.AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_flush_as_owner() -> Iterator[None]:
+    """The flush after a transactional test TRUNCATEs, which only the owner role may do."""
+    from unittest import mock
+
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from yuqing.postgres.owner import as_owner
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush_as_owner(self: DatabaseOperations, sql_list: list[str]) -> None:
+        with as_owner(self.connection):
+            original(self, sql_list)
+
+    with mock.patch.object(DatabaseOperations, "execute_sql_flush", execute_sql_flush_as_owner):
+        yield
+
+
 def _member(tenant: Tenant, username: str, role: str) -> Membership:
     return MembershipFactory(tenant=tenant, user=UserFactory(username=username), role=role)
 

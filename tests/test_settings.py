@@ -38,7 +38,7 @@ def test_database_and_redis_urls_are_read_from_the_environment():
     )
     # A connect timeout is added, so an unreachable Redis cannot hold a request for the OS default.
     assert result.stdout.strip() == (
-        "django.db.backends.postgresql db.internal redis://cache.internal:6379/2?socket_connect_timeout=2"
+        "yuqing.postgres db.internal redis://cache.internal:6379/2?socket_connect_timeout=2"
     )
 
 

@@ -60,6 +60,7 @@ from yuqing.monitoring.models import (
 )
 from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import notification_send
+from yuqing.tenancy.context import tenant_context
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Membership, Role
 from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice
@@ -248,9 +249,11 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
         tenant=tenant_a, date=date(2026, 3, 7), kind="working_day", note="a-only-marker-7f3c"
     )
     customer = IndividualCustomerFactory(tenant=tenant_a, name="甲行专员张三", relationship_manager=membership_a)
+    links = {"tenant": tenant_a}
     guarantor = CustomerFactory(tenant=tenant_a, name="a-only-marker-7f3c 担保公司")
-    customer.products.add(ProductFactory(tenant=tenant_a, name="a-only-marker-7f3c 产品"))
-    customer.tags.add(TagFactory(tenant=tenant_a, name="a-only-marker-7f3c"))
+    with tenant_context(tenant_a):  # the links are tenant-owned rows (through models)
+        customer.products.add(ProductFactory(tenant=tenant_a, name="a-only-marker-7f3c 产品"), through_defaults=links)
+        customer.tags.add(TagFactory(tenant=tenant_a, name="a-only-marker-7f3c"), through_defaults=links)
     CustomerAliasFactory(tenant=tenant_a, customer=customer, alias="a-only-marker-7f3c")
     TierRuleFactory(tenant=tenant_a, name="a-only-marker-7f3c 规则")
     TierChangeFactory(customer=customer, reason="a-only-marker-7f3c")

@@ -119,6 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL runs as two roles. DATABASE_URL is the app's (web, workers, cron): it owns no table,
+# is neither superuser nor BYPASSRLS, and may only read and write rows, so row-level security holds
+# for it. DATABASE_OWNER_URL (same database) owns the tables: `migrate` and test setup switch to it,
+# and after migrating it grants the app role its rights and (re)creates every tenant table's policy.
+# The backend (yuqing/postgres/) keeps the connection's tenant setting in step with the tenant context.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "yuqing.postgres"
+    if os.environ.get("DATABASE_OWNER_URL"):
+        DATABASES["default"]["OWNER"] = dj_database_url.parse(os.environ["DATABASE_OWNER_URL"])
 
 AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [

@@ -107,10 +107,16 @@ def _set_links(customer: Customer, name: str, ids: list[int]) -> None:
     """`customer.<name>.set(ids)` through the link table, which needs no current tenant (jobs, commands)."""
     through = getattr(Customer, name).through
     column = f"{getattr(Customer, name).field.m2m_reverse_field_name()}_id"
-    links = through.objects.filter(customer_id=customer.pk)
+    links = through.objects.for_tenant(customer.tenant).filter(customer_id=customer.pk)
     links.exclude(**{f"{column}__in": ids}).delete()
     existing = set(links.values_list(column, flat=True))
-    through.objects.bulk_create([through(customer_id=customer.pk, **{column: pk}) for pk in ids if pk not in existing])
+    through.objects.bulk_create(
+        [
+            through(tenant_id=customer.tenant_id, customer_id=customer.pk, **{column: pk})
+            for pk in ids
+            if pk not in existing
+        ]
+    )
 
 
 def tags_get_or_create(*, tenant: Tenant, names: list[str]) -> list[Tag]:

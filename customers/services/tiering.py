@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, ServiceStrategy, Tier, TierChange, TierRule
 from customers.services.access import require_role
 from yuqing.audit.services import audit_record, changes_between
+from yuqing.tenancy.context import tenant_sql_scope
 from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
@@ -168,7 +169,7 @@ def _product_ids_by_customer(tenant: Tenant, rules: list[TierRule], customer_ids
     found: dict[int, set[int]] = defaultdict(set)
     if not wanted:
         return found
-    links = Customer.products.through.objects.filter(customer__tenant=tenant, product_id__in=wanted)
+    links = Customer.products.through.objects.for_tenant(tenant).filter(product_id__in=wanted)
     if customer_ids is not None:
         links = links.filter(customer_id__in=list(customer_ids))
     for customer_id, product_id in links.values_list("customer_id", "product_id").iterator(chunk_size=5000):
@@ -213,7 +214,7 @@ def ancestor_ids(*, tenant: Tenant, customer_id: int, include_self: bool = False
         )
         SELECT id FROM chain ORDER BY depth
     """  # noqa: S608 - the table name is ours, every value is a parameter
-    with connection.cursor() as cursor:
+    with tenant_sql_scope(tenant), connection.cursor() as cursor:
         cursor.execute(sql, [customer_id, tenant.pk, tenant.pk, MAX_GROUP_DEPTH])
         ids = [row[0] for row in cursor.fetchall()]
     if ids and not include_self:

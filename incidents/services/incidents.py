@@ -229,9 +229,11 @@ def incident_open(
         created_by=actor if actor is not None and actor.is_authenticated else None,
         **values,
     )
-    incident.customers.set(customers)
-    incident.feedback.set(feedback)
-    incident.departments.set(departments)
+    # The links are tenant-owned rows too (through models carrying the tenant).
+    links = {"tenant": tenant}
+    incident.customers.set(customers, through_defaults=links)
+    incident.feedback.set(feedback, through_defaults=links)
+    incident.departments.set(departments, through_defaults=links)
     clocks = sla.sla_clocks_start(tenant=tenant, incident=incident)
 
     timeline_add(
@@ -343,7 +345,7 @@ def incident_update(*, tenant: Tenant, actor: User | None, incident: Incident, *
         row.save(update_fields=[*changed_scalars, "updated_at"])
     for name, rows in many.items():
         if name in changes:
-            getattr(row, name).set(rows)
+            getattr(row, name).set(rows, through_defaults={"tenant": tenant})
 
     if "severity" in changes or "customers" in changes:
         sla.sla_recompute(tenant=tenant, incident=row, actor=actor)

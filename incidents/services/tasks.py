@@ -93,7 +93,7 @@ def task_create(
         due_at=due_at,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    incident.departments.add(department)
+    incident.departments.add(department, through_defaults={"tenant": tenant})
     who = f"{department.name}" + (f" / {assignee.user}" if assignee is not None else "")
     timeline_add(
         tenant=tenant,
@@ -192,7 +192,7 @@ def task_comment_add(*, tenant: Tenant, actor: User, task: IncidentTask, body: s
     comment = TaskComment.objects.create(tenant=tenant, task=task, author=actor, body=body)
     mentioned = [member for member in mentioned_members(tenant, body) if member.user_id != actor.pk]
     if mentioned:
-        comment.mentions.set(mentioned)
+        comment.mentions.set(mentioned, through_defaults={"tenant": tenant})
         notification_send(
             tenant=tenant,
             recipients=mentioned,

@@ -63,8 +63,8 @@ def test_each_filter_narrows_the_list(client_a, tenant_a, admin_a, handler_a):
         relationship_manager=admin_a,
         credit_limit=Decimal("600000000"),
     )
-    a.products.through.objects.create(customer=a, product=product)
-    a.tags.through.objects.create(customer=a, tag=tag)
+    a.products.through.objects.create(tenant_id=a.tenant_id, customer=a, product=product)
+    a.tags.through.objects.create(tenant_id=a.tenant_id, customer=a, tag=tag)
     b = CustomerFactory(
         tenant=tenant_a,
         name="乙贸易公司",
@@ -125,7 +125,7 @@ def _populate(tenant, members, count: int) -> Customer:
     last = None
     for index in range(count):
         customer = CustomerFactory(tenant=tenant, relationship_manager=members[index % len(members)], parent=last)
-        customer.products.through.objects.create(customer=customer, product=product)
+        customer.products.through.objects.create(tenant_id=customer.tenant_id, customer=customer, product=product)
         CustomerAliasFactory(customer=customer)
         ContactFactory(customer=customer)
         last = customer

@@ -40,7 +40,9 @@ def test_creating_a_customer_stores_aliases_products_tags_and_writes_one_audit_e
         data=_enterprise(aliases=["华润置地", "华润地产"], products=[product], tag_names=["国企", "上市公司"]),
     )
     assert set(CustomerAlias.objects.for_tenant(tenant_a).values_list("alias", flat=True)) == {"华润置地", "华润地产"}
-    assert list(customer.products.through.objects.values_list("product_id", flat=True)) == [product.pk]
+    assert list(customer.products.through.objects.for_tenant(customer.tenant).values_list("product_id", flat=True)) == [
+        product.pk
+    ]
     assert set(Tag.objects.for_tenant(tenant_a).values_list("name", flat=True)) == {"国企", "上市公司"}
     event = AuditEvent.objects.for_tenant(tenant_a).get(action="customer.create")
     assert event.object_id == str(customer.pk)

@@ -370,7 +370,7 @@ def test_an_incident_opened_on_escalation_is_linked_both_ways(client_a, feedback
         incident = Incident.objects.create(
             tenant=feedback.tenant, code="2025-0001", title="客户投诉放款慢升级", opened_at=NOW
         )
-        incident.feedback.add(feedback)
+        incident.feedback.add(feedback, through_defaults={"tenant": incident.tenant})
         return incident
 
     previous = services.incident_opener()

@@ -45,7 +45,7 @@ def test_the_strategic_flag_and_product_rules_make_a_customer_vip(tenant_a):
     _rule(tenant_a, TierRule.Kind.HAS_PRODUCT, name="银团客户", product=product)
     strategic = CustomerFactory(tenant=tenant_a, is_strategic=True)
     syndicated = CustomerFactory(tenant=tenant_a)
-    syndicated.products.through.objects.create(customer=syndicated, product=product)
+    syndicated.products.through.objects.create(tenant_id=syndicated.tenant_id, customer=syndicated, product=product)
     plain = CustomerFactory(tenant=tenant_a)
     for customer in (strategic, syndicated, plain):
         _recompute(tenant_a, customer)
@@ -212,7 +212,9 @@ def test_the_bulk_recompute_decides_as_the_single_one_does(tenant_a):
     child = CustomerFactory(tenant=tenant_a, parent=big)
     grandchild = CustomerFactory(tenant=tenant_a, parent=child)
     with_product = CustomerFactory(tenant=tenant_a)
-    with_product.products.through.objects.create(customer=with_product, product=product)
+    with_product.products.through.objects.create(
+        tenant_id=with_product.tenant_id, customer=with_product, product=product
+    )
     plain = CustomerFactory(tenant=tenant_a)
     result = tiering.tier_recompute_tenant(tenant=tenant_a, chunk_size=2)
     assert (result.checked, result.changed) == (5, 4)

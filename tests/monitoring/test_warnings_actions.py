@@ -144,9 +144,11 @@ def test_a_manual_upgrade_to_red_opens_an_incident_and_routes(tenant_a, handler_
     incident = warning.incident
     assert incident.severity == Severity.I
     assert incident.created_by == handler_a.user
-    assert list(incident.customers.through.objects.filter(incident=incident).values_list("customer", flat=True)) == [
-        acme.pk
-    ]
+    assert list(
+        incident.customers.through.objects.for_tenant(incident.tenant)
+        .filter(incident=incident)
+        .values_list("customer", flat=True)
+    ) == [acme.pk]
     assert any("央媒已转载" in body for body in notes(tenant_a, incident))
     assert Notification.objects.for_tenant(tenant_a).filter(recipient=duty).count() == 1
     [call] = channel_calls.calls

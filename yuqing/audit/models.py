@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yuqing.audit.chain import SCHEME_HMAC_SHA256, SCHEME_SHA256
 from yuqing.tenancy.managers import TenantManager
-from yuqing.tenancy.models import Tenant
+from yuqing.tenancy.models import Tenant, TenantRowWrites
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class HashScheme(models.TextChoices):
     HMAC_SHA256 = SCHEME_HMAC_SHA256, _("HMAC-SHA256（密钥在数据库之外）")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(TenantRowWrites):
     # PROTECT: a tenant with history cannot vanish, and the triggers refuse the cascade anyway.
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("租户"))
     sequence = models.PositiveBigIntegerField(_("序号"))

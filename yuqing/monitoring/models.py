@@ -136,7 +136,9 @@ class Story(TenantOwned):
     last_seen_at = models.DateTimeField(_("最近出现"), db_index=True)
     mention_count = models.PositiveIntegerField(_("提及数"), default=0)
     top_score = models.PositiveSmallIntegerField(_("最高风险分"), default=0)
-    customers = models.ManyToManyField(Customer, blank=True, related_name="stories", verbose_name=_("涉及客户"))
+    customers = models.ManyToManyField(
+        Customer, through="StoryCustomer", blank=True, related_name="stories", verbose_name=_("涉及客户")
+    )
 
     class Meta:
         verbose_name = _("舆情话题")
@@ -145,6 +147,21 @@ class Story(TenantOwned):
 
     def __str__(self) -> str:
         return self.title
+
+
+class StoryCustomer(TenantOwned):
+    """A link of Story.customers: tenant-owned, so the tenant scoping and row-level security cover it too."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "monitoring_story_customers"
+        verbose_name = _("话题客户")
+        verbose_name_plural = _("话题客户")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "story", "customer"], name="story_customer_once"),
+        ]
 
 
 class Mention(TenantOwned):

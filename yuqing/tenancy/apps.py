@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +11,8 @@ class TenancyConfig(AppConfig):
     def ready(self) -> None:
         # The platform's system checks (CJK font for PDFs) register themselves on import.
         from yuqing import checks  # noqa: F401
+
+        # PostgreSQL: the app role's grants and every tenant table's row-level security, after migrate.
+        from yuqing.postgres.rls import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="yuqing_postgres_rls")

@@ -8,6 +8,7 @@ every request and job.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,3 +80,43 @@ def set_current_tenant(value: Tenant | _AllTenants | None) -> contextvars.Token:
 
 def reset_current_tenant(token: contextvars.Token) -> None:
     _current.reset(token)
+
+
+# What PostgreSQL's row-level security sees (yuqing/postgres/): the tenant context above, unless a
+# query names its own scope: a `for_tenant(t)` or `dangerously_all_tenants()` queryset, or a tenant
+# row saved, deleted or followed by a foreign key outside any context (a service, a command). It
+# narrows or widens only what the database lets through; the ORM's scoping above is unchanged.
+_database_scope: contextvars.ContextVar[int | _AllTenants | None] = contextvars.ContextVar(
+    "yuqing_database_scope", default=None
+)
+
+
+@contextmanager
+def database_scope(scope: int | _AllTenants | None) -> Iterator[None]:
+    """Run the block's queries with the database seeing `scope` (a tenant id, or ALL_TENANTS)."""
+    if scope is None:
+        yield
+        return
+    token = _database_scope.set(scope)
+    try:
+        yield
+    finally:
+        _database_scope.reset(token)
+
+
+def database_setting() -> tuple[str, str]:
+    """(tenant id, platform flag) for the policies: ('', '') with no tenant at all, so 0 rows."""
+    scope = _database_scope.get()
+    if scope is None:
+        current = _current.get()
+        scope = current if current is ALL_TENANTS or current is None else current.pk
+    if scope is ALL_TENANTS:
+        return ("", "on")
+    if scope is None:
+        return ("", "")
+    return (str(scope), "")
+
+
+def tenant_sql_scope(tenant: Tenant) -> contextlib.AbstractContextManager[None]:
+    """For raw SQL that filters by `tenant` itself: outside any context, the database sees that tenant."""
+    return database_scope(tenant.pk if _current.get() is None else None)

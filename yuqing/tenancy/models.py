@@ -10,10 +10,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.base import ModelBase
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.tenancy.context import peek_current_tenant, tenant_context
-from yuqing.tenancy.managers import TenantManager
+from yuqing.tenancy.context import database_scope, peek_current_tenant, tenant_context
+from yuqing.tenancy.managers import TenantBaseManager, TenantManager
 
 
 def validate_time_zone(value: str) -> None:
@@ -46,7 +47,46 @@ def _own_tenant_scope(instance: TenantOwned) -> Iterator[None]:
         yield
 
 
-class TenantOwned(models.Model):
+class TenantModelBase(ModelBase):
+    """Gives tenant models TenantBaseManager as the manager Django uses behind the scenes (foreign
+    keys followed, refresh_from_db, save's UPDATE). A metaclass property rather than Meta's
+    base_manager_name, which a subclass's own Meta would drop and which migrations would record."""
+
+    @property
+    def _base_manager(cls) -> models.Manager:
+        manager = cls.__dict__.get("_tenant_base_manager")
+        if manager is None:
+            manager = TenantBaseManager()
+            manager.name = "_base_manager"
+            manager.model = cls
+            manager.auto_created = True
+            cls._tenant_base_manager = manager
+        return manager
+
+
+class TenantRowWrites(models.Model):
+    """Outside any tenant context (a service, a command) the database sees the row's own tenant
+    while it is saved or deleted, so row-level security lets the write through; inside a context,
+    the context's tenant decides (and refuses a row of another tenant)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with database_scope(self.tenant_id if peek_current_tenant() is None else None):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with database_scope(self.tenant_id if peek_current_tenant() is None else None):
+            return super().delete(*args, **kwargs)
+
+    # Validation looks related rows up (a foreign key's value must exist) without naming the row.
+    def full_clean(self, *args: Any, **kwargs: Any) -> None:
+        with database_scope(self.tenant_id if peek_current_tenant() is None else None):
+            super().full_clean(*args, **kwargs)
+
+
+class TenantOwned(TenantRowWrites, metaclass=TenantModelBase):
     """Base of every tenant-owned model: a non-null tenant and the scoped default manager."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("租户"))

@@ -24,6 +24,7 @@ from yuqing.monitoring.models import Mention, MentionCustomer, RiskWarning, Warn
 from yuqing.monitoring.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
 from yuqing.monitoring.scoring.sentiment import polarity_for
 from yuqing.monitoring.scoring.tenant import engine_for, sentiment_for
+from yuqing.tenancy.context import tenant_sql_scope
 from yuqing.tenancy.models import Tenant
 
 VELOCITY_WINDOW = dt.timedelta(hours=1)
@@ -153,7 +154,7 @@ def _scores_save(tenant: Tenant, mentions: list[Mention]) -> None:
         [*(f.get_db_prep_value(getattr(mention, f.attname), connection) for f in fields), mention.pk, tenant.pk]
         for mention in mentions
     ]
-    with connection.cursor() as cursor:
+    with tenant_sql_scope(tenant), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 

@@ -102,10 +102,10 @@ def describe(story: Story, warning: RiskWarning, level: int, policy: WarningPoli
     return "；".join(parts) + "。"
 
 
-def customer_names(story_ids: list[int]) -> dict[int, list[str]]:
+def customer_names(story_ids: list[int], *, tenant: Tenant) -> dict[int, list[str]]:
     """{story pk: names of its customers (at most five)}, in one query for many stories."""
     names: dict[int, list[str]] = {}
-    rows = Story.customers.through.objects.filter(story_id__in=story_ids).order_by("customer_id")
+    rows = Story.customers.through.objects.for_tenant(tenant).filter(story_id__in=story_ids).order_by("customer_id")
     for story_id, name in rows.values_list("story_id", "customer__name"):
         if len(names.setdefault(story_id, [])) < 5:
             names[story_id].append(name)
@@ -117,7 +117,7 @@ def warning_message(
 ) -> Message:
     """The text of a warning: its story's title (channels put the level in front), a summary, a link."""
     if customers is None:
-        customers = customer_names([story.pk]).get(story.pk, [])
+        customers = customer_names([story.pk], tenant=story.tenant).get(story.pk, [])
     body = describe(story, warning, level, policy, customers)
     return Message(title=story.title, body=body, link=warning_link(warning))
 

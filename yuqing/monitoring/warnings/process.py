@@ -148,7 +148,7 @@ def _group(*, tenant: Tenant, policy: WarningPolicy, rows: list[Mention], now: d
     works: dict[int, StoryWork] = {}
     for story, candidate, new_customer_ids in applied:
         work = works.setdefault(story.pk, StoryWork(story=story, new_customer_ids=new_customer_ids))
-        links.extend(through(story_id=story.pk, customer_id=c) for c in sorted(new_customer_ids))
+        links.extend(through(tenant=tenant, story_id=story.pk, customer_id=c) for c in sorted(new_customer_ids))
         for feature in candidate.joined:
             feature.mention.story = story
             work.mentions.append(feature.mention)
@@ -288,7 +288,7 @@ def _handle(
         .filter(pk__in=incident_ids)
         .order_by("pk")
     }
-    names = handling.customer_names([e.work.story.pk for e in events if e.kind != "joined"])
+    names = handling.customer_names([e.work.story.pk for e in events if e.kind != "joined"], tenant=tenant)
     routed: list[tuple[RiskWarning, int, Message]] = []
     queued: list[tuple[RiskWarning, int, Message]] = []
     ordered = sorted(events, key=lambda e: not _joins_open_incident(e, incidents))
