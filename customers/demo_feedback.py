@@ -299,39 +299,37 @@ def seed_feedback(*, tenant: Tenant, customers: Sequence[Customer], members: Seq
     return created
 
 
-# Receipt in office hours reads better than just before midnight, where the due time allows it.
-PREFERRED_HOUR = 10
+# Received in office hours: complaint limits count whole days, so only the receipt's date matters.
+RECEIVED_AT = dt.time(10, 0)
 
 
 def receipt_due_by(policy: ComplaintPolicy, calendar: Calendar, now: dt.datetime, due_by: dt.datetime) -> dt.datetime:
-    """The latest whole minute up to `now` at which an item received is due (stage 0) at or before `due_by`.
+    """The latest receipt (10:00 of its day, or now if that is earlier today) due at or before `due_by`.
 
-    The due time only moves later with the receipt, so this bisects on minutes back from now. A
-    day-counted due time depends on the receipt's date alone; the receipt is then put in office
-    hours of that date when that keeps the due time.
+    The due time (stage 0) only moves later with the receipt date, so this bisects on days back.
     """
-
-    def due(received_at: dt.datetime) -> dt.datetime:
-        return policy_deadline(policy=policy, calendar=calendar, received_at=received_at).at
-
     now = now.replace(second=0, microsecond=0)
-    if due(now) <= due_by:
-        return now
-    late, early = 0, 60 * 24  # minutes back: `late` is due after `due_by`, `early` is pushed until due by it
-    while due(now - dt.timedelta(minutes=early)) > due_by:
+    today = now.astimezone(calendar.time_zone).date()
+
+    def received(days_back: int) -> dt.datetime:
+        moment = dt.datetime.combine(today - dt.timedelta(days=days_back), RECEIVED_AT, tzinfo=calendar.time_zone)
+        return min(moment, now)
+
+    def is_due_by(days_back: int) -> bool:
+        return policy_deadline(policy=policy, calendar=calendar, received_at=received(days_back)).at <= due_by
+
+    if is_due_by(0):
+        return received(0)
+    late, early = 0, 32  # days back: `late` is due after `due_by`, `early` is pushed until due by it
+    while not is_due_by(early):
         late, early = early, early * 2
     while early - late > 1:
         middle = (late + early) // 2
-        if due(now - dt.timedelta(minutes=middle)) <= due_by:
+        if is_due_by(middle):
             early = middle
         else:
             late = middle
-    received_at = now - dt.timedelta(minutes=early)
-    local = received_at.astimezone(calendar.time_zone)
-    office = local.replace(hour=PREFERRED_HOUR, minute=0)
-    if office < local and due(office) == due(received_at):
-        return office
-    return received_at
+    return received(early)
 
 
 def _advance(tenant: Tenant, feedback: Feedback, item: DemoItem, *, actor: User, approver: User) -> None:

@@ -68,6 +68,11 @@ def placement_start(
     that keeps the share).
     """
     now = now.replace(second=0, microsecond=0)
+    if clock_kind == deadlines.ClockKind.TWENTY_FOUR_SEVEN and isinstance(amount, dt.timedelta):
+        # Wall time is clock time here; rounded up to the minute, so it uses at most `share`.
+        start = now - amount * share
+        whole = start.replace(second=0, microsecond=0)
+        return whole if whole == start else whole + dt.timedelta(minutes=1)
     low, high = 0, 60  # minutes back: `low` uses at most `share`, `high` is being pushed past it
     while used_share(cal, clock_kind, amount, now - dt.timedelta(minutes=high), now) <= share:
         low, high = high, high * 2
@@ -149,8 +154,8 @@ class _Seeder:
     def placed_target(self, spec: DemoIncident, customers: list[Customer]) -> sla_services.ClockTarget:
         return self.targets(spec, customers)[spec.placed.clock]
 
-    def opened_at(self, spec: DemoIncident, index: int) -> dt.datetime:
-        target = self.placed_target(spec, self.links(spec, index)[0])
+    def opened_at(self, spec: DemoIncident, customers: list[Customer]) -> dt.datetime:
+        target = self.placed_target(spec, customers)
         return placement_start(self.calendar, target.clock_kind, target.amount, self.now, spec.placed.share)
 
     def seed(self, spec: DemoIncident, index: int, opened_at: dt.datetime) -> Incident:
@@ -293,7 +298,7 @@ def seed_incidents(demo: DemoData) -> None:
         if not missing:
             continue
         seeder = _Seeder(tenant)
-        placed = [(seeder.opened_at(spec, index), index, spec) for index, spec in missing]
+        placed = [(seeder.opened_at(spec, seeder.links(spec, index)[0]), index, spec) for index, spec in missing]
         # Oldest first, so the codes run in the order the incidents were found.
         for opened_at, index, spec in sorted(placed, key=lambda row: (row[0], row[1])):
             incident = seeder.seed(spec, index, opened_at)
