@@ -3,6 +3,13 @@
 `seed_feedback` is idempotent: an item is looked up by its subject and created only when missing.
 Receipt times are set relative to now, so a fresh seed always has items overdue, items due soon,
 items extended once and twice, escalated ones and ones from people who are not customers.
+
+The items meant to be overdue or due soon are placed by their due time, not by a fixed age: the
+due time is counted on the tenant's calendar (CBIRC 2020: 15 calendar days, rolled past a holiday
+that ends the period), so "received 13 days ago" may be due tomorrow in June and in a week over
+Spring Festival. `due_in_days` asks for the latest receipt whose due time is at most that far from
+now. Over a long holiday no due time can fall within the next three days (they all land at the
+end of a working day), so the demo then has nothing "due soon": the calendar leaves no such item.
 """
 
 from __future__ import annotations
@@ -14,11 +21,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer, Feedback
-from customers.policies import complaint_policies_ensure
+from customers.models import ComplaintPolicy, Customer, Feedback
+from customers.policies import complaint_policies_ensure, complaint_policy_default, policy_deadline
 from customers.services import feedback as services
 from yuqing.tenancy.models import Department, Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission
+from yuqing.workcalendar.deadlines import Calendar
+from yuqing.workcalendar.selectors import calendar_for_tenant
 
 K, C, Cat, S = Feedback.Kind, Feedback.Channel, Feedback.Category, Feedback.Status
 
@@ -30,12 +39,13 @@ class DemoItem:
     kind: str
     channel: str
     category: str
-    days_ago: float  # received this long before the seed runs
+    days_ago: float  # received this long before the seed runs, unless due_in_days places it
     status: str
     extensions: tuple[float, ...] = ()  # for each extension: days after receipt the customer was told
     unknown: tuple[str, str] | None = None  # (name, mobile) of a reporter who is not a customer
     resolution: str = ""
     satisfaction: int | None = None
+    due_in_days: float | None = None  # received so that it is due this many days from now (negative: overdue)
 
 
 DEMO_ITEMS: tuple[DemoItem, ...] = (
@@ -48,6 +58,7 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         Cat.RULES,
         13.2,
         S.ACKNOWLEDGED,
+        due_in_days=2.9,
     ),
     DemoItem(
         "提前还款违约金计算有异议",
@@ -58,6 +69,7 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         Cat.CONTRACT,
         20.0,
         S.IN_PROGRESS,
+        due_in_days=-5.0,
     ),
     DemoItem(
         "催收电话骚扰家人和同事",
@@ -100,6 +112,7 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         Cat.INFO_SECURITY,
         16.5,
         S.RECEIVED,
+        due_in_days=-1.5,
     ),
     DemoItem(
         "银团贷款提款通知回复不及时",
@@ -118,6 +131,7 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         Cat.FUNDS_SAFETY,
         14.0,
         S.IN_PROGRESS,
+        due_in_days=1.0,
     ),
     DemoItem(
         "租赁物保险费用重复收取",
@@ -211,6 +225,7 @@ DEMO_ITEMS: tuple[DemoItem, ...] = (
         Cat.DISCLOSURE,
         21.0,
         S.ACKNOWLEDGED,
+        due_in_days=-6.0,
     ),
     DemoItem(
         "抵押物评估价格明显偏低",
@@ -248,13 +263,21 @@ def seed_feedback(*, tenant: Tenant, customers: Sequence[Customer], members: Seq
         raise ValueError("The demo feedback needs members who may write and a manager who may approve.")
     existing = set(Feedback.objects.for_tenant(tenant).values_list("subject", flat=True))
     now = timezone.now()
+    # The policy feedback_register applies to an item given none: the tenant's default.
+    policy = complaint_policy_default(tenant=tenant)
+    if policy is None:
+        raise ValueError("The demo feedback needs the tenant's default complaint policy.")
+    calendar = calendar_for_tenant(tenant=tenant)
     created = 0
     for index, item in enumerate(DEMO_ITEMS):
         if item.subject in existing:
             continue
         handler = handlers[index % len(handlers)]
         actor = handler.user
-        received_at = (now - dt.timedelta(days=item.days_ago)).replace(second=0, microsecond=0)
+        if item.due_in_days is None:
+            received_at = (now - dt.timedelta(days=item.days_ago)).replace(second=0, microsecond=0)
+        else:
+            received_at = receipt_due_by(policy, calendar, now, now + dt.timedelta(days=item.due_in_days))
         customer = None if item.unknown or not customers else customers[(index * 7) % len(customers)]
         name, mobile = item.unknown or ("", "")
         feedback = services.feedback_register(
@@ -274,6 +297,39 @@ def seed_feedback(*, tenant: Tenant, customers: Sequence[Customer], members: Seq
         _advance(tenant, feedback, item, actor=actor, approver=approvers[index % len(approvers)].user)
         created += 1
     return created
+
+
+# Received in office hours: complaint limits count whole days, so only the receipt's date matters.
+RECEIVED_AT = dt.time(10, 0)
+
+
+def receipt_due_by(policy: ComplaintPolicy, calendar: Calendar, now: dt.datetime, due_by: dt.datetime) -> dt.datetime:
+    """The latest receipt (10:00 of its day, or now if that is earlier today) due at or before `due_by`.
+
+    The due time (stage 0) only moves later with the receipt date, so this bisects on days back.
+    """
+    now = now.replace(second=0, microsecond=0)
+    today = now.astimezone(calendar.time_zone).date()
+
+    def received(days_back: int) -> dt.datetime:
+        moment = dt.datetime.combine(today - dt.timedelta(days=days_back), RECEIVED_AT, tzinfo=calendar.time_zone)
+        return min(moment, now)
+
+    def is_due_by(days_back: int) -> bool:
+        return policy_deadline(policy=policy, calendar=calendar, received_at=received(days_back)).at <= due_by
+
+    if is_due_by(0):
+        return received(0)
+    late, early = 0, 32  # days back: `late` is due after `due_by`, `early` is pushed until due by it
+    while not is_due_by(early):
+        late, early = early, early * 2
+    while early - late > 1:
+        middle = (late + early) // 2
+        if is_due_by(middle):
+            early = middle
+        else:
+            late = middle
+    return received(early)
 
 
 def _advance(tenant: Tenant, feedback: Feedback, item: DemoItem, *, actor: User, approver: User) -> None:

@@ -5,8 +5,15 @@ Everything goes through the services, as the desk would do it: incidents are ope
 discovery time in the past (`opened_at`), so their clocks started then; they are moved through
 the phases with the fields each phase needs; and the SLA sweep runs once at the end, so the
 breaches and warnings of the past are recorded (with their notifications) like any others.
-No time travel is involved: first responses and resolutions happen at seed time, which makes the
-older incidents' first responses late — as they would be for a desk that only now caught up.
+No time travel is involved: first responses and resolutions happen at seed time.
+
+The discovery time is found from the incident's own clock, not a fixed number of hours: the
+seeder takes the policy the incident will get (severity × tier) and the tenant's business
+calendar and goes back until the clock named by `placed` has used the wanted share
+(`placement_start`). So the demo shows the same states at 02:00 on a Sunday as at 10:00 on a
+Tuesday, over Spring Festival and across New Year (tests/ops/test_demo_any_hour.py runs it at
+every hour of such days). After opening, the clock the service started is checked against the
+one the placement assumed, so a policy rule changing under the demo fails loudly, not silently.
 
 Idempotent: an incident is looked up by its title within the tenant and created only when missing.
 The words are in incidents/demo_content.py.
@@ -20,7 +27,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Feedback, Tier
 from incidents.demo_content import DEMO_INCIDENTS, DemoIncident
-from incidents.models import PHASE_ORDER, Incident, IncidentNature, IncidentTask, Phase
+from incidents.models import PHASE_ORDER, Incident, IncidentNature, IncidentTask, Phase, SlaClock
 from incidents.phase_rules import required_fields
 from incidents.services import review as review_services
 from incidents.services import sla as sla_services
@@ -34,6 +41,59 @@ from incidents.services.incidents import (
 )
 from yuqing.tenancy.demo import DemoData
 from yuqing.tenancy.models import Department, Membership, Tenant
+from yuqing.workcalendar import deadlines
+from yuqing.workcalendar.selectors import calendar_for_tenant
+
+# Office hours on the discovery day read better than midnight, where a day clock allows it.
+PREFERRED_HOUR = 9.5
+MAX_LOOKBACK = dt.timedelta(days=400)
+
+
+def used_share(
+    cal: deadlines.Calendar, clock_kind: str, amount: dt.timedelta | int, start: dt.datetime, now: dt.datetime
+) -> float:
+    """The share of its time a clock started at `start` (no pauses) has used at `now`."""
+    deadline_at = deadlines.deadline(cal, clock_kind, start, amount)
+    return deadlines.elapsed_share(cal, clock_kind, start, deadline_at, now)
+
+
+def placement_start(
+    cal: deadlines.Calendar, clock_kind: str, amount: dt.timedelta | int, now: dt.datetime, share: float
+) -> dt.datetime:
+    """The earliest whole minute to start a clock so that it has used at most `share` of its time at `now`.
+
+    The used share only grows as the start moves back, so this bisects on minutes. On a 24×7 clock
+    the result uses exactly `share`; on a day clock, whose share moves in whole days and stands
+    still on rest days, it is the earliest start of the same plateau (moved to office hours when
+    that keeps the share).
+    """
+    now = now.replace(second=0, microsecond=0)
+    if clock_kind == deadlines.ClockKind.TWENTY_FOUR_SEVEN and isinstance(amount, dt.timedelta):
+        # Wall time is clock time here; rounded up to the minute, so it uses at most `share`.
+        start = now - amount * share
+        whole = start.replace(second=0, microsecond=0)
+        return whole if whole == start else whole + dt.timedelta(minutes=1)
+    low, high = 0, 60  # minutes back: `low` uses at most `share`, `high` is being pushed past it
+    while used_share(cal, clock_kind, amount, now - dt.timedelta(minutes=high), now) <= share:
+        low, high = high, high * 2
+        if dt.timedelta(minutes=high) > MAX_LOOKBACK:
+            raise ValueError(f"No start within {MAX_LOOKBACK} uses more than {share} of the clock.")
+    while high - low > 1:
+        middle = (low + high) // 2
+        if used_share(cal, clock_kind, amount, now - dt.timedelta(minutes=middle), now) <= share:
+            low = middle
+        else:
+            high = middle
+    start = now - dt.timedelta(minutes=low)
+    local = start.astimezone(cal.time_zone)
+    if local.hour < PREFERRED_HOUR:
+        later = local.replace(hour=0, minute=0) + dt.timedelta(hours=PREFERRED_HOUR)
+        if later < now and used_share(cal, clock_kind, amount, later, now) == used_share(
+            cal, clock_kind, amount, start, now
+        ):
+            return later
+    return start
+
 
 PHASE_FIELD_NAMES = {
     Phase.RESPONSE: ("facts_who", "facts_what", "facts_when", "background", "legal_questions"),
@@ -55,7 +115,8 @@ class _Seeder:
         for department in Department.objects.for_tenant(tenant).filter(is_active=True).order_by("pk"):
             self.departments.setdefault(department.kind, department)
         self.natures = {n.name: n for n in incident_natures_ensure(tenant=tenant)}
-        sla_services.sla_policies_ensure(tenant=tenant)
+        self.policies = sla_services.sla_policies_ensure(tenant=tenant)
+        self.calendar = calendar_for_tenant(tenant=tenant)
 
     def user(self, username: str):  # type: ignore[no-untyped-def]
         return self.members[username].user
@@ -67,9 +128,7 @@ class _Seeder:
         vips = list(Customer.objects.for_tenant(self.tenant).filter(tier=Tier.VIP).order_by("pk")[:5])
         return vips[index % len(vips)] if vips else None
 
-    def seed(self, spec: DemoIncident, index: int) -> Incident:
-        owner = self.members[spec.owner]
-        actor = owner.user
+    def links(self, spec: DemoIncident, index: int) -> tuple[list[Customer], list[Feedback]]:
         customers: list[Customer] = []
         feedback: list[Feedback] = []
         if spec.vip_customer and (customer := self.vip_customer(index)) is not None:
@@ -80,6 +139,29 @@ class _Seeder:
                 feedback.append(item)
                 if item.customer_id and item.customer not in customers:
                     customers.append(item.customer)
+        return customers, feedback
+
+    def targets(self, spec: DemoIncident, customers: list[Customer]) -> dict[str, sla_services.ClockTarget]:
+        """The clocks the incident will get: its severity × its customers' tier.
+
+        The demo's customers have the default service strategies, under which a VIP is the most
+        demanding tier (sla.incident_terms); `seed` checks the started clock against these.
+        """
+        tier = Tier.VIP if any(customer.tier == Tier.VIP for customer in customers) else Tier.STANDARD
+        policy = self.policies.get((spec.severity, tier)) or self.policies[(spec.severity, Tier.STANDARD)]
+        return sla_services.policy_targets(policy)
+
+    def placed_target(self, spec: DemoIncident, customers: list[Customer]) -> sla_services.ClockTarget:
+        return self.targets(spec, customers)[spec.placed.clock]
+
+    def opened_at(self, spec: DemoIncident, customers: list[Customer]) -> dt.datetime:
+        target = self.placed_target(spec, customers)
+        return placement_start(self.calendar, target.clock_kind, target.amount, self.now, spec.placed.share)
+
+    def seed(self, spec: DemoIncident, index: int, opened_at: dt.datetime) -> Incident:
+        owner = self.members[spec.owner]
+        actor = owner.user
+        customers, feedback = self.links(spec, index)
         scope = {name: spec.extra[name] for name in ("estimated_reach", "media_level", "regions") if name in spec.extra}
         incident = incident_open(
             tenant=self.tenant,
@@ -88,13 +170,14 @@ class _Seeder:
             severity=spec.severity,
             nature=self.nature(spec.nature) if PHASE_ORDER.index(spec.phase) > 0 else None,
             summary=spec.summary,
-            opened_at=(self.now - dt.timedelta(hours=spec.hours_ago)).replace(second=0, microsecond=0),
+            opened_at=opened_at,
             owner=owner,
             customers=customers,
             feedback=feedback,
             departments=[self.departments[kind] for kind in spec.departments if kind in self.departments],
             **scope,
         )
+        self._check_placement(incident, spec, customers)
         tasks = self._tasks(incident, spec)
         for kind, author, body in spec.notes:
             incident_note_add(tenant=self.tenant, actor=self.user(author), incident=incident, body=body, kind=kind)
@@ -107,6 +190,16 @@ class _Seeder:
         if spec.pause_reason:
             sla_services.sla_pause(tenant=self.tenant, actor=actor, incident=incident, reason=spec.pause_reason)
         return incident
+
+    def _check_placement(self, incident: Incident, spec: DemoIncident, customers: list[Customer]) -> None:
+        target = self.placed_target(spec, customers)
+        clock = SlaClock.objects.for_tenant(self.tenant).filter(incident=incident, kind=spec.placed.clock).first()
+        expected = deadlines.deadline(self.calendar, target.clock_kind, incident.opened_at, target.amount)
+        if clock is None or clock.deadline_at != expected:
+            raise ValueError(
+                f"Demo incident {spec.title!r} was placed on a {spec.placed.clock} clock due {expected}, "
+                f"but the service started {clock and clock.deadline_at}: the placement's policy rule is out of date."
+            )
 
     def _tasks(self, incident: Incident, spec: DemoIncident) -> list[IncidentTask]:
         tasks = []
@@ -205,9 +298,10 @@ def seed_incidents(demo: DemoData) -> None:
         if not missing:
             continue
         seeder = _Seeder(tenant)
+        placed = [(seeder.opened_at(spec, seeder.links(spec, index)[0]), index, spec) for index, spec in missing]
         # Oldest first, so the codes run in the order the incidents were found.
-        for index, spec in sorted(missing, key=lambda pair: -pair[1].hours_ago):
-            incident = seeder.seed(spec, index)
+        for opened_at, index, spec in sorted(placed, key=lambda row: (row[0], row[1])):
+            incident = seeder.seed(spec, index, opened_at)
             demo.created += 1
             demo.log(f"事件 {slug} · {incident.code} {incident.title}（{incident.get_phase_display()}）")
         seeded = True

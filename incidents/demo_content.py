@@ -1,18 +1,41 @@
 """The demo incidents' words: realistic 舆情 cases of a leasing company and a project-finance bank.
 
 Plain data, kept apart from incidents/demo.py (which drives the services) so either reads on its own.
-Times are relative to the moment the seed runs: `hours_ago` is when the incident was found.
+
+Times are relative to the incident's own SLA clock, not to the wall clock: `placed` says how much of
+which clock the incident has used when the seed runs (a share of 0.875 of a 4-hour first response
+was found 3.5 hours ago; a share of 0.4 of a 3-working-day resolution was found before the last
+working day or two, whatever day of the week it is). So each incident shows its `sla_state` at any
+hour, on weekends and over Spring Festival alike. The states follow from the phases: an incident
+past 响应与信息收集 gave its first response when the seed ran, so one found longer ago than its
+first-response target shows breached; the closed ones were found within it and show met.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from incidents.models import ImprovementAction, MediaLevel, Phase, Severity
+from incidents.models import ImprovementAction, MediaLevel, Phase, Severity, SlaClock
+from incidents.sla_states import AT_RISK, BREACHED, ON_TRACK, PAUSED
 from yuqing.tenancy.models import Department
 
 K = Department.Kind
 A = ImprovementAction.Kind
+FIRST, RESOLUTION = SlaClock.Kind.FIRST_RESPONSE, SlaClock.Kind.RESOLUTION
+MET = ""  # what sla_state_annotation gives a closed incident whose clocks were all met
+
+
+@dataclass(frozen=True)
+class Placement:
+    """When the incident was found: when its `clock` would have used `share` of its time by now.
+
+    On a day clock (working days) the share used moves only on working days, in steps of whole
+    days, so the incident is placed as far back as the share allows: the earliest discovery time
+    at which the clock has used at most `share` (see incidents.demo.placement_start).
+    """
+
+    clock: str  # SlaClock.Kind
+    share: float
 
 
 @dataclass(frozen=True)
@@ -45,7 +68,8 @@ class DemoIncident:
     severity: int
     nature: str
     summary: str
-    hours_ago: float
+    placed: Placement
+    sla_state: str  # what the incident shows once seeded (incidents.sla_states), MET for closed in time
     phase: str  # the phase the seed leaves it in
     owner: str
     departments: tuple[str, ...]
@@ -75,7 +99,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.II,
         nature="谣言",
         summary="财经博主发帖称我司融资租赁客户某城投平台非标债务逾期，我司资产“踩雷”，附疑似伪造的催款函。",
-        hours_ago=30,
+        placed=Placement(RESOLUTION, 0.4),
+        sla_state=BREACHED,
         phase=Phase.ANALYSIS,
         owner="chenjing",
         departments=(K.PR, K.LEGAL, K.RISK),
@@ -100,7 +125,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.IV,
         nature="个体言论",
         summary="小红书笔记称我司客户经理回复慢、态度敷衍，获赞 60。",
-        hours_ago=1,
+        placed=Placement(FIRST, 0.125),
+        sla_state=ON_TRACK,
         phase=Phase.RESPONSE,
         owner="wuhao",
         departments=(K.CUSTOMER_SERVICE,),
@@ -113,7 +139,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         nature="对产品或服务的质疑",
         summary="我司租赁客户承建的住宅项目停工，数十名业主在售楼处聚集，横幅写有“华信租赁抽贷致停工”，"
         "抖音直播在线 3 千人。",
-        hours_ago=52,
+        placed=Placement(RESOLUTION, 2.2),
+        sla_state=BREACHED,
         phase=Phase.IMPLEMENTATION,
         owner="xuming",
         departments=(K.PR, K.LEGAL, K.CUSTOMER_SERVICE, K.MANAGEMENT, K.RISK),
@@ -157,7 +184,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.II,
         nature="对产品或服务的质疑",
         summary="个人客户在黑猫投诉发帖称遭催收人员电话轰炸、骚扰家人同事，被“消费维权观察”等账号转载。",
-        hours_ago=0.3,
+        placed=Placement(FIRST, 0.3),
+        sla_state=PAUSED,
         phase=Phase.PLANNING,
         owner="zhouting",
         departments=(K.CUSTOMER_SERVICE, K.LEGAL, K.PR),
@@ -187,7 +215,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="监管关注",
         summary="某行业群流传截图称我司因“变相放贷”被地方金融管理局约谈。",
-        hours_ago=3.5,
+        placed=Placement(FIRST, 0.875),
+        sla_state=AT_RISK,
         phase=Phase.RESPONSE,
         owner="liuyang",
         departments=(K.PR, K.MANAGEMENT),
@@ -200,7 +229,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.I,
         nature="数据泄露",
         summary="安全厂商通报：境外论坛出现标题含我司名称的“客户数据”出售帖，样例含姓名、手机号和租赁物信息。",
-        hours_ago=120,
+        placed=Placement(RESOLUTION, 5.0),
+        sla_state=BREACHED,
         phase=Phase.REVIEW,
         owner="maojun",
         departments=(K.TECH_SUPPORT, K.LEGAL, K.PR, K.MANAGEMENT),
@@ -233,7 +263,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.IV,
         nature="对商业模式的质疑",
         summary="知乎问答“售后回租是不是变相高利贷”中有回答点名我司，获赞 800。",
-        hours_ago=400,
+        placed=Placement(FIRST, 0.5),
+        sla_state=MET,
         phase=Phase.CLOSED,
         owner="liuyang",
         departments=(K.PR,),
@@ -267,7 +298,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="谣言",
         summary="本地生活号发布“华信租赁某分公司负责人被带走”消息，当日阅读 3 万。",
-        hours_ago=700,
+        placed=Placement(FIRST, 0.6),
+        sla_state=MET,
         phase=Phase.CLOSED,
         owner="chenjing",
         departments=(K.PR, K.LEGAL, K.MANAGEMENT),
@@ -301,7 +333,8 @@ DEMO_A: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="对产品或服务的质疑",
         summary="抖音短视频称在合作车商处办理汽车融资租赁被“套路”，视频点赞 1.1 万。",
-        hours_ago=60,
+        placed=Placement(RESOLUTION, 0.5),
+        sla_state=BREACHED,
         phase=Phase.RESPONSE,
         owner="wuhao",
         departments=(K.CUSTOMER_SERVICE, K.PR),
@@ -316,7 +349,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="谣言",
         summary="多个地产群流传“江东银行即日起暂停一切房地产开发贷审批”的消息截图。",
-        hours_ago=3,
+        placed=Placement(FIRST, 0.75),
+        sla_state=ON_TRACK,
         phase=Phase.ANALYSIS,
         owner="xiaoyu",
         departments=(K.PR, K.RISK),
@@ -335,7 +369,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.II,
         nature="监管关注",
         summary="某网站发文称我行向某县水务 PPP 项目发放贷款存在利益输送，并@地方纪委。",
-        hours_ago=28,
+        placed=Placement(RESOLUTION, 0.5),
+        sla_state=BREACHED,
         phase=Phase.PLANNING,
         owner="yangfan",
         departments=(K.PR, K.LEGAL, K.RISK, K.MANAGEMENT),
@@ -363,7 +398,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.I,
         nature="谣言",
         summary="受“江东银行要暴雷”谣言影响，某支行门口聚集约百名客户要求提前支取，视频在本地群传播。",
-        hours_ago=40,
+        placed=Placement(RESOLUTION, 1.7),
+        sla_state=BREACHED,
         phase=Phase.IMPLEMENTATION,
         owner="luyi",
         departments=(K.PR, K.CUSTOMER_SERVICE, K.MANAGEMENT, K.LEGAL),
@@ -398,7 +434,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.IV,
         nature="个体言论",
         summary="客户将与客服的通话录音剪辑后上传小红书，称客服“态度恶劣”。",
-        hours_ago=2,
+        placed=Placement(FIRST, 0.25),
+        sla_state=PAUSED,
         phase=Phase.RESPONSE,
         owner="tangjie",
         departments=(K.CUSTOMER_SERVICE,),
@@ -411,7 +448,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="谣言",
         summary="财经论坛帖子称我行一名副行长被限制出境，配图为机场照片，跟帖 200 余条。",
-        hours_ago=3.5,
+        placed=Placement(FIRST, 0.875),
+        sla_state=AT_RISK,
         phase=Phase.RESPONSE,
         owner="xiaoyu",
         departments=(K.PR, K.MANAGEMENT),
@@ -424,7 +462,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.III,
         nature="对产品或服务的质疑",
         summary="核心系统升级后部分贷款客户还款日扣款失败并被计罚息，客户在黑猫投诉集中发帖。",
-        hours_ago=500,
+        placed=Placement(FIRST, 0.5),
+        sla_state=MET,
         phase=Phase.CLOSED,
         owner="caolei",
         departments=(K.TECH_SUPPORT, K.CUSTOMER_SERVICE, K.PR),
@@ -461,7 +500,8 @@ DEMO_B: tuple[DemoIncident, ...] = (
         severity=Severity.II,
         nature="数据泄露",
         summary="闲鱼出现“江东银行贷款合同模板及案例”出售，预览图含客户签名页。",
-        hours_ago=150,
+        placed=Placement(RESOLUTION, 1.6),
+        sla_state=BREACHED,
         phase=Phase.REVIEW,
         owner="caolei",
         departments=(K.TECH_SUPPORT, K.LEGAL, K.RISK),

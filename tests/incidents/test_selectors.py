@@ -72,8 +72,12 @@ def test_the_board_has_a_column_per_open_phase(tenant_a, admin_a, cases) -> None
 
 def test_the_timeline_is_newest_first_and_filters_by_kind(tenant_a, admin_a, cases) -> None:
     incident = cases["on_track"]
-    incident_note_add(tenant=tenant_a, actor=admin_a.user, incident=incident, body="第一条")
-    incident_note_add(tenant=tenant_a, actor=admin_a.user, incident=incident, body="第二条", kind="communication_out")
+    # After the cases were opened at T0, whatever the wall clock says.
+    with time_machine.travel(T0 + dt.timedelta(hours=1)):
+        incident_note_add(tenant=tenant_a, actor=admin_a.user, incident=incident, body="第一条")
+        incident_note_add(
+            tenant=tenant_a, actor=admin_a.user, incident=incident, body="第二条", kind="communication_out"
+        )
     entries = list(timeline(tenant=tenant_a, incident=incident))
     assert entries[0].body == "第二条"
     out = list(timeline(tenant=tenant_a, incident=incident, kinds=["communication_out", "bogus"]))

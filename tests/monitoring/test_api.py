@@ -47,7 +47,8 @@ def items(n: int, prefix: str = "m") -> list[dict]:
             "url": f"https://weibo.com/u/{prefix}{i}?utm_source=app",
             "body": f"第{i}条（{prefix}）：某某金融平台{i}号产品逾期，投资人要求兑付",
             "author": f"网友{i}",
-            "published_at": 1_772_000_000_000 + i * 1000,
+            # 2023-11-14 (epoch ms): in the past whenever the suite runs; the API refuses future times.
+            "published_at": 1_700_000_000_000 + i * 1000,
             "likes": "1.2万",
         }
         for i in range(n)

@@ -128,6 +128,8 @@ def test_times_epoch_seconds_and_milliseconds_and_china_time():
 # ---------------------------------------------------------------- storing
 
 
+# Its item was published on 2026-03-01: a day before that, the service would rightly reject it as future.
+@pytest.mark.time_machine(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
 def test_an_item_is_stored_pending_with_its_provenance(tenant_a, weibo):
     report = ingest(
         tenant_a,

@@ -1,13 +1,21 @@
 """The home dashboard shows the tenant's real figures, and only the tenant's."""
 
+import datetime as dt
 import json
 import re
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.portal.support import figure, html
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.models import Department, Membership, Role
 from yuqing.tenancy.services import membership_add
+
+# "Today" on the dashboard is a day in Shanghai: a test that ran across midnight would count the
+# fixtures' events on one day and the test's on the next. Frozen (a minute before a new year).
+pytestmark = pytest.mark.time_machine(dt.datetime(2026, 12, 31, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 
 
 def test_the_cards_show_the_tenants_real_counts(client_a, tenant_a, handler_a, admin_b):
