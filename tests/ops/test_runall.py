@@ -126,7 +126,8 @@ def _kill_the_worker_and_wait_for_its_successor(running: Running, worker_pid: in
     # A SIGKILLed worker cannot unregister: its entry stays in Redis, so look for a new pid.
     known = _forking_worker_pids(running.redis)
     os.kill(worker_pid, signal.SIGKILL)
-    wait_for(lambda: _forking_worker_pids(running.redis) - known or running.process.poll() is not None, 40)
+    # runall first: once it has stopped, its embedded Redis is gone and only its output can say why.
+    wait_for(lambda: running.process.poll() is not None or _forking_worker_pids(running.redis) - known, 40)
     assert running.process.poll() is None, running.process.stdout.read()
     (successor,) = _forking_worker_pids(running.redis) - known
     return successor
