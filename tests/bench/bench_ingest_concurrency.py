@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, p95, server_command  # noqa: E402
+from tests.bench.pg_support import p95, run_in_production_mode_database  # noqa: E402
 
 COMPANIES = ["恒通集团", "华瑞置业", "鼎盛资本", "瑞丰小贷", "金桥供应链", "润泽地产", "远航物流"]
 EVENTS = [
@@ -90,28 +90,7 @@ def make_rounds(args: argparse.Namespace) -> tuple[list[list[bytes]], int]:
 
 
 def main() -> None:
-    args = parse_args()
-    bench_url, maintenance_url, name = bench_database_url()
-    server_command(maintenance_url, f'CREATE DATABASE "{name}"')
-    print(f"bench database {name} created", flush=True)
-    try:
-        os.environ["DATABASE_URL"] = bench_url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuqing.settings")
-        os.environ["DJANGO_DEBUG"] = "0"
-        os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-        os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-        os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or "redis://127.0.0.1:1/0"
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept {name}")
-        else:
-            server_command(maintenance_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-            print(f"bench database {name} dropped")
+    run_in_production_mode_database(run, parse_args())
 
 
 class _RetryCounter(logging.Handler):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -62,3 +63,29 @@ def p95(values: list[float]) -> float:
     """The 95th percentile by nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def run_in_production_mode_database(run: Callable[[Any], None], args: Any) -> None:
+    """`run(args)` against a throwaway PostgreSQL database with production settings (DEBUG off),
+    dropped afterwards unless `args.keep`: the API benchmarks' common frame."""
+    bench_url, maintenance_url, name = bench_database_url()
+    server_command(maintenance_url, f'CREATE DATABASE "{name}"')
+    print(f"bench database {name} created", flush=True)
+    try:
+        os.environ["DATABASE_URL"] = bench_url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuqing.settings")
+        os.environ["DJANGO_DEBUG"] = "0"
+        os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+        os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+        os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or "redis://127.0.0.1:1/0"
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.keep:
+            print(f"kept {name}")
+        else:
+            server_command(maintenance_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+            print(f"bench database {name} dropped")
