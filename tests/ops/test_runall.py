@@ -46,29 +46,37 @@ def answers(url: str) -> bool:
 
 
 class Running:
-    def __init__(self, process: subprocess.Popen, port: int, var_dir: Path) -> None:
-        self.process, self.port, self.var_dir = process, port, var_dir
+    def __init__(self, process: subprocess.Popen, port: int, var_dir: Path, log: Path) -> None:
+        self.process, self.port, self.var_dir, self.log = process, port, var_dir, log
         self.redis = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 def _runall(tmp_path: Path, *args: str) -> Iterator[Running]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    env |= {"YUQING_VAR_DIR": str(tmp_path), "YUQING_PORT": str(port), "WEB_CONCURRENCY": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runall", *args],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    run = Running(process, port, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL"))}
+    # Unbuffered, so the log file shows each line as runall writes it.
+    env |= {"YUQING_VAR_DIR": str(tmp_path), "YUQING_PORT": str(port), "WEB_CONCURRENCY": "1", "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "runall.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runall", *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    run = Running(process, port, tmp_path, log)
     try:
-        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None)
-        assert process.poll() is None, process.stdout.read()
-        wait_for(lambda: len(Worker.all(connection=run.redis)) >= 3 and CronScheduler.all(connection=run.redis), 30)
+        # The banner comes once every child has started: from then on a death is restarted, while
+        # one before it (a child that cannot start) stops everything.
+        wait_for(lambda: "按 Ctrl-C 停止。" in run.output() or process.poll() is not None, 60)
+        assert process.poll() is None, run.output()
+        assert answers(f"http://127.0.0.1:{port}/healthz")
+        assert len(Worker.all(connection=run.redis)) >= 3 and CronScheduler.all(connection=run.redis)
         yield run
     finally:
         if process.poll() is None:
@@ -109,7 +117,7 @@ def test_ctrl_c_stops_every_process(running):
     worker, scorer, feeds = workers["worker"], workers["scorer"], workers["feeds"]
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=40) == 0
-    output = running.process.stdout.read()
+    output = running.output()
     assert "全部进程已停止" in output
     assert not answers(f"http://127.0.0.1:{running.port}/healthz")
     assert not Path(f"/proc/{worker.pid}").exists()
@@ -126,9 +134,16 @@ def _kill_the_worker_and_wait_for_its_successor(running: Running, worker_pid: in
     # A SIGKILLed worker cannot unregister: its entry stays in Redis, so look for a new pid.
     known = _forking_worker_pids(running.redis)
     os.kill(worker_pid, signal.SIGKILL)
-    # runall first: once it has stopped, its embedded Redis is gone and only its output can say why.
-    wait_for(lambda: running.process.poll() is not None or _forking_worker_pids(running.redis) - known, 40)
-    assert running.process.poll() is None, running.process.stdout.read()
+
+    def successor_or_stopped() -> bool:
+        # Once runall stops, its embedded Redis is gone: only runall's own output can say why.
+        try:
+            return running.process.poll() is not None or bool(_forking_worker_pids(running.redis) - known)
+        except redis.exceptions.ConnectionError:
+            return running.process.wait(timeout=40) is not None
+
+    wait_for(successor_or_stopped, 40)
+    assert running.process.poll() is None, running.output()
     (successor,) = _forking_worker_pids(running.redis) - known
     return successor
 
@@ -142,7 +157,7 @@ def test_a_worker_that_dies_is_restarted_and_the_log_says_which_and_how(running)
     # Ctrl-C still stops everything, the restarted worker included.
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=40) == 0
-    output = running.process.stdout.read()
+    output = running.output()
     assert "worker 进程已退出（信号 SIGKILL），1 秒后重启。" in output
     assert "worker 进程已重启" in output
     assert "全部进程已停止" in output
@@ -156,7 +171,7 @@ def test_a_child_that_keeps_dying_stops_everything_and_it_exits_non_zero(running
     successor = _kill_the_worker_and_wait_for_its_successor(running, first.pid)
     os.kill(successor, signal.SIGKILL)
     assert running.process.wait(timeout=40) != 0
-    output = running.process.stdout.read()
+    output = running.output()
     assert "worker 进程已退出（信号 SIGKILL），60 秒内已重启 1 次，不再重启。" in output
     assert not answers(f"http://127.0.0.1:{running.port}/healthz")
     assert not (running.var_dir / "redis.sock").exists()
