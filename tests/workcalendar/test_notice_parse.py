@@ -9,7 +9,8 @@ import chinese_calendar
 import pytest
 
 from yuqing.workcalendar.deadlines import Calendar, DaySource
-from yuqing.workcalendar.notice import notice_decode, notice_parse
+from yuqing.workcalendar.holiday_file import text_decode
+from yuqing.workcalendar.notice import notice_parse
 
 NOTICE_2026 = (Path(__file__).parent / "fixtures" / "notice_2026.txt").read_text(encoding="utf-8")
 D = dt.date
@@ -141,6 +142,6 @@ def test_hostile_or_empty_text_gives_an_error_not_a_crash(text):
 
 
 def test_an_upload_is_read_as_utf8_or_gbk():
-    assert notice_decode(NOTICE_2026.encode("gb18030")) == NOTICE_2026
-    assert notice_decode("\ufeff".encode() + NOTICE_2026.encode()) == NOTICE_2026
-    assert notice_decode(b"\xff\xfe\xfa") is None
+    assert text_decode(NOTICE_2026.encode("gb18030")) == NOTICE_2026
+    assert text_decode("\ufeff".encode() + NOTICE_2026.encode()) == NOTICE_2026
+    assert text_decode(b"\xff\xfe\xfa") is None

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.workcalendar.notice import MAX_TEXT_LENGTH, notice_decode
+from yuqing.workcalendar.holiday_file import text_decode
+from yuqing.workcalendar.notice import MAX_TEXT_LENGTH
 from yuqing.workcalendar.statutory import FIRST_YEAR, LAST_YEAR
 
 MAX_UPLOAD_BYTES = 100 * 1024
@@ -39,7 +40,7 @@ class NoticeLoadForm(forms.Form):
             raise forms.ValidationError(_("请上传 .txt 纯文本文件。"))
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("文件超过 100 KB，请只保留通知正文。"))
-        text = notice_decode(upload.read())
+        text = text_decode(upload.read())
         if text is None:
             raise forms.ValidationError(_("无法识别文件编码，请另存为 UTF-8 编码的文本文件。"))
         return text

@@ -48,7 +48,8 @@ class ParsedFile:
         return not self.errors
 
 
-def _decode(data: bytes) -> str | None:
+def text_decode(data: bytes) -> str | None:
+    """An uploaded text file: UTF-8 (with or without BOM) or GB18030, what Chinese Windows saves."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -73,7 +74,7 @@ def _line_error(line: int, message: str) -> str:
 
 def holiday_file_parse(data: bytes) -> ParsedFile:
     """All rows, or every error with its line number; a file with any error imports nothing."""
-    text = _decode(data)
+    text = text_decode(data)
     if text is None:
         return ParsedFile([], [_("无法识别文件编码，请另存为 UTF-8 编码的 CSV 文件。")])
     rows: list[OverrideRow] = []

@@ -273,13 +273,3 @@ def notice_parse(text: str, *, year: int) -> ParsedNotice:
     if not result.items and not result.errors:
         result.errors.append(_("没有找到任何放假安排。请粘贴通知正文，例如“一、元旦：1月1日放假1天。”"))
     return result
-
-
-def notice_decode(data: bytes) -> str | None:
-    """An uploaded .txt: UTF-8 (with or without BOM) or GB18030, what Chinese Windows saves."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
