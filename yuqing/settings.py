@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "training",
     "yuqing.monitoring",
     "yuqing.reports",
+    # The operator's commands (runall, embedded_redis, seed_demo) and the helpers every app shares.
+    "yuqing.platform",
 ]
 
 MIDDLEWARE = [
