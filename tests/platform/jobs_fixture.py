@@ -1,0 +1,12 @@
+"""Job bodies for the queue tests (RQ imports them by their dotted path)."""
+
+from yuqing.platform.queue import tenant_job
+from yuqing.tenancy.context import peek_current_tenant
+from yuqing.tenancy.models import Department
+
+
+@tenant_job
+def department_names(tenant, *, name_prefix: str = "") -> dict:
+    # The bare manager works here because the job runs inside its tenant's context.
+    names = list(Department.objects.filter(name__startswith=name_prefix).values_list("name", flat=True))
+    return {"tenant": tenant.slug, "names": sorted(names), "scope": str(peek_current_tenant())}
