@@ -484,7 +484,7 @@ class PendingImport(TenantOwned):
     borrowers' ID numbers) and not on one web host's disk (several hosts serve the portal): the
     content is Fernet-encrypted with the field-encryption keys, reachable only by an unguessable
     token together with its tenant and the user who uploaded it, and deleted on confirm, on
-    cancel and when it expires (`customers.pending_imports.pending_imports_purge`, from cron).
+    cancel and when it expires (`customers.services.pending_imports.pending_imports_purge`, from cron).
     """
 
     token = models.CharField(max_length=64)

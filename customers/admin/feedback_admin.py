@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import ComplaintPolicy, Feedback
-from customers.policies import complaint_policy_make_default
+from customers.services.policies import complaint_policy_make_default
 from yuqing.tenancy.admin import TenantScopedAdmin
 
 
