@@ -91,16 +91,6 @@ def feedback_counts(*, tenant: Tenant, now: dt.datetime, within: dt.timedelta | 
     )
 
 
-def feedback_for_customer(*, tenant: Tenant, customer: Customer, limit: int = 20) -> list[Feedback]:
-    """The customer's latest items, for its detail page and timeline."""
-    return list(
-        Feedback.objects.for_tenant(tenant)
-        .filter(customer=customer)
-        .select_related("handler__user")
-        .order_by("-received_at", "-pk")[:limit]
-    )
-
-
 def feedback_incidents(*, tenant: Tenant, feedback: Feedback) -> list[Any]:
     """The incidents opened from this item, through the incidents app's reverse relation.
 
