@@ -1,10 +1,10 @@
-"""RQ jobs of the customers app: thin, they re-fetch by id and call the tiering services."""
+"""RQ jobs of the customers app: thin, they re-fetch by id and call the services."""
 
 from __future__ import annotations
 
-from customers.pending_imports import pending_imports_purge
 from customers.services import tiering
-from yuqing.tenancy.jobs import enqueue_for_tenant, tenant_job
+from customers.services.pending_imports import pending_imports_purge
+from yuqing.platform.queue import enqueue, tenant_job
 from yuqing.tenancy.models import Tenant
 
 
@@ -29,7 +29,7 @@ def tier_recompute_all_tenants() -> int:
     """
     tenants = list(Tenant.objects.filter(is_active=True).order_by("pk"))
     for tenant in tenants:
-        enqueue_for_tenant(tier_recompute_tenant, tenant=tenant, job_timeout=3600)
+        enqueue("customers.jobs.tier_recompute_tenant", tenant_id=tenant.pk, job_timeout=3600)
     return len(tenants)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -364,6 +365,21 @@ class ComplaintPolicy(TenantOwned):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The stages only ever grow: days, then the first extension, then the maximum."""
+        errors: dict[str, list[str]] = {}
+        days, first, longest = self.days, self.first_extension_days, self.max_days
+        if days is not None and days < 1:
+            errors.setdefault("days", []).append(_("处理时限至少为 1 天。"))
+        if days and first is not None and first <= days:
+            errors.setdefault("first_extension_days", []).append(_("首次延期后的时限应长于处理时限。"))
+        if days and longest is not None and longest < days:
+            errors.setdefault("max_days", []).append(_("最长时限不能短于处理时限。"))
+        if first and longest is not None and longest < first:
+            errors.setdefault("max_days", []).append(_("最长时限不能短于首次延期后的时限。"))
+        if errors:
+            raise ValidationError(errors)
+
 
 class Feedback(TenantOwned):
     """Feedback or a complaint from a customer (or someone unknown), handled to its end."""
@@ -484,7 +500,7 @@ class PendingImport(TenantOwned):
     borrowers' ID numbers) and not on one web host's disk (several hosts serve the portal): the
     content is Fernet-encrypted with the field-encryption keys, reachable only by an unguessable
     token together with its tenant and the user who uploaded it, and deleted on confirm, on
-    cancel and when it expires (`customers.pending_imports.pending_imports_purge`, from cron).
+    cancel and when it expires (`customers.services.pending_imports.pending_imports_purge`, from cron).
     """
 
     token = models.CharField(max_length=64)

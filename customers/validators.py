@@ -26,6 +26,14 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
+def looks_like_credit_code(code: str) -> bool:
+    """18 characters whose last is the right check character (typed references, search boxes)."""
+    try:
+        return len(code) == 18 and credit_code_check_char(code[:17]) == code[17]
+    except ValueError:  # a character outside the alphabet
+        return False
+
+
 def validate_credit_code(value: str) -> None:
     code = normalise_code(value)
     if len(code) != 18:

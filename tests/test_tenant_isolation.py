@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from customers.pending_imports import pending_import_store
+from customers.services.pending_imports import pending_import_store
 from customers.services.tiering import service_strategies_ensure
 from incidents.models import ImprovementAction, Phase
 from incidents.services.evidence import evidence_add

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpRequest
@@ -18,32 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import ComplaintPolicy, Feedback
-from customers.policies import complaint_policy_make_default
+from customers.services.policies import complaint_policy_make_default
 from yuqing.tenancy.admin import TenantScopedAdmin
-
-
-class ComplaintPolicyForm(forms.ModelForm):
-    class Meta:
-        model = ComplaintPolicy
-        fields = "__all__"  # noqa: DJ007 - the admin picks the fields (and hides the tenant from tenant admins)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        days, first, longest = data.get("days"), data.get("first_extension_days"), data.get("max_days")
-        if days is not None and days < 1:
-            self.add_error("days", _("处理时限至少为 1 天。"))
-        if days and first is not None and first <= days:
-            self.add_error("first_extension_days", _("首次延期后的时限应长于处理时限。"))
-        if days and longest is not None and longest < days:
-            self.add_error("max_days", _("最长时限不能短于处理时限。"))
-        if first and longest is not None and longest < first:
-            self.add_error("max_days", _("最长时限不能短于首次延期后的时限。"))
-        return data
 
 
 @admin.register(ComplaintPolicy)
 class ComplaintPolicyAdmin(TenantScopedAdmin):
-    form = ComplaintPolicyForm
+    """The stage rules are the model's own (`ComplaintPolicy.clean`), so a ModelForm applies them."""
+
     list_display = [
         "name",
         "clock_kind",

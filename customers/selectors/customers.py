@@ -27,8 +27,7 @@ from customers.models import (
     TierChange,
 )
 from customers.services.tiering import ancestor_ids, service_strategy_defaults
-from customers.services.validation import looks_like_credit_code
-from customers.validators import normalise_code
+from customers.validators import looks_like_credit_code, normalise_code
 from yuqing.tenancy.models import Membership, Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 

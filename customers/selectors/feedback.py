@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import zoneinfo
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from django.db.models import Count, Q
@@ -14,15 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from customers.filters import FeedbackFilter
 from customers.models import ComplaintPolicy, Customer, Feedback
-from customers.policies import DUE_SOON_DAYS
+from customers.services.policies import DUE_SOON_DAYS
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.models import Membership, Tenant
 from yuqing.tenancy.roles import ROLE_PERMISSIONS, Permission
 from yuqing.tenancy.selectors import get_for_tenant
-
-if TYPE_CHECKING:
-    from customers.filters_feedback import FeedbackFilter
 
 OPEN = list(Feedback.OPEN_STATUSES)
 
@@ -32,17 +30,25 @@ def _base(tenant: Tenant) -> models.QuerySet[Feedback]:
 
 
 def feedback_list(
-    *, tenant: Tenant, filters: dict[str, Any] | None = None, now: dt.datetime | None = None
+    *,
+    tenant: Tenant,
+    filters: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+    within: dt.timedelta | None = None,
 ) -> FeedbackFilter:
     """The tenant's items, newest receipt first, through FeedbackFilter. Returns the filterset
-    (its `.qs` is the queryset; its `.form` carries the errors and the tenant-scoped choices)."""
-    from customers.filters_feedback import FeedbackFilter  # the filter module imports these selectors
+    (its `.qs` is the queryset; its `.form` carries the errors and the tenant-scoped choices).
 
+    `within`: the "due soon" window when the caller has it already; else it is read only if the
+    due-soon filter is used.
+    """
     return FeedbackFilter(
         filters or {},
         queryset=_base(tenant).order_by("-received_at", "-pk"),
         tenant=tenant,
         now=now or timezone.now(),
+        handlers=handler_choices(tenant=tenant),
+        due_soon_window=(lambda: within) if within is not None else (lambda: due_soon_window(tenant=tenant)),
     )
 
 
@@ -82,16 +88,6 @@ def feedback_counts(*, tenant: Tenant, now: dt.datetime, within: dt.timedelta | 
             overdue=Count("pk", filter=Q(due_at__lte=now)),
             due_soon=Count("pk", filter=Q(due_at__gt=now, due_at__lte=now + within)),
         )
-    )
-
-
-def feedback_for_customer(*, tenant: Tenant, customer: Customer, limit: int = 20) -> list[Feedback]:
-    """The customer's latest items, for its detail page and timeline."""
-    return list(
-        Feedback.objects.for_tenant(tenant)
-        .filter(customer=customer)
-        .select_related("handler__user")
-        .order_by("-received_at", "-pk")[:limit]
     )
 
 

@@ -18,15 +18,14 @@ from django.utils.translation import gettext_lazy
 from customers.models import Contact, Customer, CustomerAlias, Guarantee, Product, Tag
 from customers.selectors.customers import customer_list
 from customers.services import tiering
-from customers.services.access import require_role
 from customers.services.validation import CustomerData, CustomerValidator, contact_clean
 from yuqing import privacy
 from yuqing.audit.services import audit_record, changes_between
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import TenantMismatch
-from yuqing.tenancy.jobs import enqueue_for_tenant
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
 
 REVEALABLE_FIELDS = {"id_number": gettext_lazy("身份证号"), "mobile": gettext_lazy("手机号")}
 PLAIN_FIELDS = (
@@ -100,7 +99,7 @@ def _sync_related(tenant: Tenant, customer: Customer, data: CustomerData) -> Non
         ]
     )
     _set_links(customer, "products", [product.pk for product in data.products])
-    _set_links(customer, "tags", [tag.pk for tag in tags_get_or_create(tenant=tenant, names=data.tag_names)])
+    _set_links(customer, "tags", [tag.pk for tag in _tags_get_or_create(tenant=tenant, names=data.tag_names)])
 
 
 def _set_links(customer: Customer, name: str, ids: list[int]) -> None:
@@ -119,7 +118,7 @@ def _set_links(customer: Customer, name: str, ids: list[int]) -> None:
     )
 
 
-def tags_get_or_create(*, tenant: Tenant, names: list[str]) -> list[Tag]:
+def _tags_get_or_create(*, tenant: Tenant, names: list[str]) -> list[Tag]:
     """Tags are created by naming them."""
     if not names:
         return []
@@ -137,12 +136,10 @@ def _save_unique(customer: Customer) -> None:
 
 
 def _enqueue_recompute(tenant: Tenant, customer: Customer) -> None:
-    from customers import jobs  # jobs import the services
-
-    enqueue_for_tenant(jobs.tier_recompute_customer, tenant=tenant, customer_id=customer.pk)
+    enqueue("customers.jobs.tier_recompute_customer", tenant_id=tenant.pk, customer_id=customer.pk)
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def customer_create(
     *,
     tenant: Tenant,
@@ -158,7 +155,6 @@ def customer_create(
     A job after commit recomputes it again with its group; bulk callers (the import, demo data)
     pass `enqueue_recompute=False` and recompute once at the end instead.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     data = (validator or CustomerValidator(tenant)).clean(data, parent_in_vip_group=parent_in_vip_group)
     if validator is None:
         tiering.service_strategies_ensure(tenant=tenant)  # the tenant's first customer brings the defaults
@@ -180,12 +176,11 @@ def customer_create(
     return customer
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def customer_update(
     *, tenant: Tenant, actor: User | None, customer: Customer, data: CustomerData, ip_address: str | None = None
 ) -> Customer:
     """Change a customer. `data.id_number` / `data.mobile` None keep the stored values."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, customer)
     locked = Customer.objects.for_tenant(tenant).select_for_update().get(pk=customer.pk)
     data = CustomerValidator(tenant).clean(data, customer=locked)
@@ -205,14 +200,15 @@ def customer_update(
     return locked
 
 
-@transaction.atomic
+@tenant_service(Permission.REVEAL_PERSONAL_DATA)
 def customer_reveal_personal_data(
     *, tenant: Tenant, actor: User, customer: Customer, field: str, ip_address: str | None = None
 ) -> str:
     """The clear ID or mobile number, for a role allowed to see it; the audit event names the field only."""
     if field not in REVEALABLE_FIELDS:
         raise ValidationError(_("不支持查看该字段。"))
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.REVEAL_PERSONAL_DATA)
+    # Stricter than the guard: only a member whose role may reveal, never platform code or a superuser.
+    require_permission(actor_membership(tenant=tenant, actor=actor), Permission.REVEAL_PERSONAL_DATA)
     _same_tenant(tenant, customer)
     value = privacy.decrypt(getattr(customer, f"{field}_encrypted"))
     audit_record(
@@ -251,7 +247,7 @@ def _contact_write(tenant: Tenant, contact: Contact, cleaned: dict, is_primary: 
         ).update(is_primary=False)
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def contact_add(
     *,
     tenant: Tenant,
@@ -264,7 +260,6 @@ def contact_add(
     is_primary: bool = False,
     ip_address: str | None = None,
 ) -> Contact:
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, customer)
     cleaned = contact_clean(name=name, title=title, email=email, mobile=mobile)
     contact = Contact(tenant=tenant, customer=customer)
@@ -280,7 +275,7 @@ def contact_add(
     return contact
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def contact_update(
     *,
     tenant: Tenant,
@@ -294,7 +289,6 @@ def contact_update(
     ip_address: str | None = None,
 ) -> Contact:
     """`mobile=None` keeps the stored number; "" removes it."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, contact)
     cleaned = contact_clean(name=name, title=title, email=email, mobile=mobile)
     before = _contact_snapshot(contact)
@@ -307,9 +301,8 @@ def contact_update(
     return contact
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def contact_remove(*, tenant: Tenant, actor: User | None, contact: Contact, ip_address: str | None = None) -> None:
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, contact)
     audit_record(
         tenant=tenant,
@@ -322,9 +315,10 @@ def contact_remove(*, tenant: Tenant, actor: User | None, contact: Contact, ip_a
     Contact.objects.for_tenant(tenant).filter(pk=contact.pk).delete()
 
 
-@transaction.atomic
+@tenant_service(Permission.REVEAL_PERSONAL_DATA)
 def contact_reveal_mobile(*, tenant: Tenant, actor: User, contact: Contact, ip_address: str | None = None) -> str:
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.REVEAL_PERSONAL_DATA)
+    # Stricter than the guard: only a member whose role may reveal, never platform code or a superuser.
+    require_permission(actor_membership(tenant=tenant, actor=actor), Permission.REVEAL_PERSONAL_DATA)
     _same_tenant(tenant, contact)
     value = privacy.decrypt(contact.mobile_encrypted)
     audit_record(
@@ -341,7 +335,7 @@ def contact_reveal_mobile(*, tenant: Tenant, actor: User, contact: Contact, ip_a
 # ---------------------------------------------------------------- guarantees and products
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def guarantee_add(
     *,
     tenant: Tenant,
@@ -353,7 +347,6 @@ def guarantee_add(
     ip_address: str | None = None,
 ) -> Guarantee:
     """`guarantor` stands behind `borrower` (担保)."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, guarantor, borrower)
     errors: dict[str, str] = {}
     if guarantor.pk == borrower.pk:
@@ -382,11 +375,10 @@ def guarantee_add(
     return guarantee
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def guarantee_remove(
     *, tenant: Tenant, actor: User | None, guarantee: Guarantee, ip_address: str | None = None
 ) -> None:
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     _same_tenant(tenant, guarantee)
     audit_record(
         tenant=tenant,
@@ -401,9 +393,8 @@ def guarantee_remove(
     Guarantee.objects.for_tenant(tenant).filter(pk=guarantee.pk).delete()
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def product_create(*, tenant: Tenant, actor: User | None, name: str, ip_address: str | None = None) -> Product:
-    require_role(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("请填写产品名称。")})
@@ -443,11 +434,11 @@ EXPORT_HEADERS = [
 ]
 
 
+@tenant_service(Permission.READ)
 def customer_export_rows(
     *, tenant: Tenant, actor: User, filters: Mapping, ip_address: str | None = None
 ) -> Iterator[list[str]]:
     """The filtered customers as CSV rows, personal data masked; the export itself is audited."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.READ)
     customers = customer_list(tenant=tenant, filters=filters)
     audit_record(
         tenant=tenant,

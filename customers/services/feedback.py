@@ -11,7 +11,7 @@ one on the first call) and one way back (resolved → in progress, when the cust
 resolution). Closed and escalated are final. Resolving stops the regulatory clock: the limit is
 to decide and tell the complainant, which is what "resolved" records.
 
-Due times come from the item's complaint policy (see `customers.policies`): computed at
+Due times come from the item's complaint policy (see `customers.services.policies`): computed at
 registration from the receipt, and recomputed from the receipt, never from the previous due time,
 when the limit is extended.
 """
@@ -24,25 +24,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import ComplaintPolicy, Customer, Feedback
-from customers.policies import (
+from customers.services.policies import (
     complaint_policies_ensure,
     complaint_policy_default,
     policy_deadline,
     stage_days,
     stage_needs_approval,
 )
-from customers.services.access import require_role
 from customers.validators import normalise_code, validate_mobile
 from yuqing.audit.services import audit_record, changes_between
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission, require_permission
-from yuqing.tenancy.selectors import membership_of
 from yuqing.workcalendar.selectors import calendar_for_tenant
 
 Status = Feedback.Status
@@ -137,7 +135,7 @@ def _audit(tenant: Tenant, actor: User | None, action: str, feedback: Feedback, 
     audit_record(tenant=tenant, actor=actor, action=f"feedback.{action}", target=feedback, changes=changes)
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_register(
     *,
     tenant: Tenant,
@@ -156,10 +154,9 @@ def feedback_register(
 ) -> Feedback:
     """Log an item from a customer of the tenant, or from an unknown person who gave a name.
 
-    The due time comes from `policy`, else the tenant's default policy (see customers.policies for
+    The due time comes from `policy`, else the tenant's default policy (see customers.services.policies for
     why every kind gets one), counted from `received_at` on the tenant's business calendar.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     reporter_name = reporter_name.strip()
     errors: dict[str, str] = {}
     if customer is not None and customer.tenant_id != tenant.pk:
@@ -244,7 +241,6 @@ def _transition(
     fields_for: Callable[[Feedback], dict[str, Any]] = lambda row: {},
 ) -> Feedback:
     """Move the locked row along TRANSITIONS; `fields_for(row)` gives the other fields to set."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     row = _locked(tenant, feedback)
     if not transition_allowed(row, action):
         raise _refuse(row, action)
@@ -258,7 +254,7 @@ def _transition(
     return row
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_acknowledge(*, tenant: Tenant, actor: User | None, feedback: Feedback) -> Feedback:
     """受理: the desk has accepted the item and (per the 2012 notice) told the customer the time limit."""
     return _transition(
@@ -270,7 +266,7 @@ def feedback_acknowledge(*, tenant: Tenant, actor: User | None, feedback: Feedba
     )
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_start(*, tenant: Tenant, actor: User | None, feedback: Feedback) -> Feedback:
     """Work starts (or restarts after a disputed resolution). Starting accepts an item not yet acknowledged."""
 
@@ -285,7 +281,7 @@ def feedback_start(*, tenant: Tenant, actor: User | None, feedback: Feedback) ->
     return _transition(tenant=tenant, actor=actor, feedback=feedback, action="start", fields_for=fields_for)
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_resolve(*, tenant: Tenant, actor: User | None, feedback: Feedback, resolution: str) -> Feedback:
     if not resolution.strip():
         raise ValidationError({"resolution": _("请填写处理结果：作出的处理决定及告知客户的情况。")})
@@ -298,7 +294,7 @@ def feedback_resolve(*, tenant: Tenant, actor: User | None, feedback: Feedback, 
     )
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_close(
     *, tenant: Tenant, actor: User | None, feedback: Feedback, satisfaction: int | None = None
 ) -> Feedback:
@@ -321,9 +317,8 @@ TRANSITION_SERVICES: dict[str, Callable[..., Feedback]] = {
 }
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_assign(*, tenant: Tenant, actor: User | None, feedback: Feedback, handler: Membership | None) -> Feedback:
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     row = _locked(tenant, feedback)
     if row.status in FINAL_STATUSES:
         raise _refuse(row, "assign")
@@ -335,7 +330,7 @@ def feedback_assign(*, tenant: Tenant, actor: User | None, feedback: Feedback, h
     return row
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_extend(
     *,
     tenant: Tenant,
@@ -352,7 +347,6 @@ def feedback_extend(
     60 days) needs senior approval: the actor must hold Permission.APPROVE, and is recorded as the
     approver. There is no stage past the maximum.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     row = _locked(tenant, feedback)
     if not row.is_open:
         raise ValidationError(_("只有未办结的反馈可以延期。"), code="not_open")
@@ -382,7 +376,7 @@ def feedback_extend(
     needs_approval = stage_needs_approval(row.policy, stage)
     if needs_approval:
         # Senior approval: a manager or admin of this tenant; platform code cannot approve.
-        require_permission(membership_of(tenant=tenant, user=actor) if actor else None, Permission.APPROVE)
+        require_permission(actor_membership(tenant=tenant, actor=actor), Permission.APPROVE)
 
     before = {
         "extension_level": row.extension_level,
@@ -436,7 +430,7 @@ class Escalation:
     incident: object | None
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def feedback_escalate(
     *,
     tenant: Tenant,

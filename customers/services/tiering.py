@@ -29,10 +29,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, ServiceStrategy, Tier, TierChange, TierRule
-from customers.services.access import require_role
 from yuqing.audit.services import audit_record, changes_between
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import tenant_sql_scope
-from yuqing.tenancy.jobs import enqueue_for_tenant
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
 
@@ -256,6 +256,7 @@ def service_strategy_defaults(tier: str) -> ServiceStrategy:
     return ServiceStrategy(tier=tier, **DEFAULT_STRATEGIES[tier])
 
 
+@tenant_service(None)
 def service_strategies_ensure(*, tenant: Tenant) -> dict[str, ServiceStrategy]:
     """Create the default strategy rows the tenant lacks; return one per tier."""
     stored = {s.tier: s for s in ServiceStrategy.objects.for_tenant(tenant)}
@@ -334,7 +335,7 @@ def _apply(
     return change
 
 
-@transaction.atomic
+@tenant_service(None)
 def customer_tier_recompute(
     *, tenant: Tenant, customer: Customer, actor: User | None = None, reason: str = ""
 ) -> TierChange | None:
@@ -372,6 +373,7 @@ def descendant_ids(*, tenant: Tenant, customer_id: int) -> list[int]:
     return found
 
 
+@tenant_service(None, atomic=False)  # one transaction per customer
 def customer_tier_recompute_with_group(*, tenant: Tenant, customer_id: int) -> int:
     """The customer and everyone below it (their "VIP group member" rule may depend on it)."""
     changed = 0
@@ -392,6 +394,7 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
+@tenant_service(None, atomic=False)  # a transaction per chunk
 def tier_recompute_tenant(*, tenant: Tenant, chunk_size: int = 1000) -> RecomputeResult:
     """Recompute every customer of the tenant with a handful of queries per thousand customers.
 
@@ -433,12 +436,10 @@ def tier_recompute_tenant(*, tenant: Tenant, chunk_size: int = 1000) -> Recomput
 
 
 def _enqueue_group_recompute(tenant: Tenant, customer: Customer) -> None:
-    from customers import jobs  # the jobs module imports the services: import here, not at the top
-
-    enqueue_for_tenant(jobs.tier_recompute_customer, tenant=tenant, customer_id=customer.pk)
+    enqueue("customers.jobs.tier_recompute_customer", tenant_id=tenant.pk, customer_id=customer.pk)
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def customer_tier_override(
     *,
     tenant: Tenant,
@@ -455,7 +456,6 @@ def customer_tier_override(
     The customer's group members are recomputed by a job after commit (their "VIP group member"
     rule may depend on this customer); bulk callers pass `enqueue_recompute=False`.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     locked = Customer.objects.for_tenant(tenant).select_for_update().get(pk=customer.pk)
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
@@ -493,12 +493,11 @@ def customer_tier_override(
     return change
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def customer_tier_override_clear(
     *, tenant: Tenant, actor: User, customer: Customer, ip_address: str | None = None
 ) -> TierChange | None:
     """End a manual override now: the rules decide again."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     locked = Customer.objects.for_tenant(tenant).select_for_update().get(pk=customer.pk)
     if not locked.manual_tier:
         return None
@@ -560,7 +559,7 @@ def tier_rule_clean(tenant: Tenant, rule: TierRule) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def tier_rule_save(
     *,
     tenant: Tenant,
@@ -570,7 +569,6 @@ def tier_rule_save(
     enqueue_recompute: bool = True,
 ) -> TierRule:
     """Create or change a rule; every customer of the tenant is recomputed by a job after commit."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     before = {}
     if rule.pk:
         before = _rule_snapshot(TierRule.objects.for_tenant(tenant).get(pk=rule.pk))
@@ -590,6 +588,7 @@ def tier_rule_save(
     return rule
 
 
+@tenant_service(Permission.CONFIGURE)
 def tier_rule_create(
     *,
     tenant: Tenant,
@@ -605,9 +604,8 @@ def tier_rule_create(
     return tier_rule_save(tenant=tenant, actor=actor, rule=rule, enqueue_recompute=enqueue_recompute)
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def tier_rule_delete(*, tenant: Tenant, actor: User | None, rule: TierRule, ip_address: str | None = None) -> None:
-    require_role(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     audit_record(
         tenant=tenant,
         actor=actor,
@@ -621,6 +619,4 @@ def tier_rule_delete(*, tenant: Tenant, actor: User | None, rule: TierRule, ip_a
 
 
 def _enqueue_tenant_recompute(tenant: Tenant) -> None:
-    from customers import jobs
-
-    enqueue_for_tenant(jobs.tier_recompute_tenant, tenant=tenant)
+    enqueue("customers.jobs.tier_recompute_tenant", tenant_id=tenant.pk)

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from customers.models import MONEY, Customer, Product, Tier, TierRule
 from customers.services import tiering
 from customers.validators import (
-    credit_code_check_char,
     normalise_code,
     validate_credit_code,
     validate_id_number,
@@ -29,14 +28,6 @@ from yuqing.tenancy.models import Membership, Tenant
 LIST_SEPARATORS = re.compile(r"[;；,，、\n\r]+")
 ALIAS_SEPARATORS = re.compile(r"[;；\n\r]+")
 MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
-
-
-def looks_like_credit_code(code: str) -> bool:
-    """18 characters whose last is the right check character (typed references, search boxes)."""
-    try:
-        return len(code) == 18 and credit_code_check_char(code[:17]) == code[17]
-    except ValueError:  # a character outside the alphabet
-        return False
 
 
 def split_names(value: str, *, aliases: bool = False) -> list[str]:

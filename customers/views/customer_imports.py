@@ -1,6 +1,6 @@
 """CSV import pages: upload, preview (every row checked), then import all valid rows or nothing.
 
-The uploaded text is kept encrypted in a pending import (customers.pending_imports) from the
+The uploaded text is kept encrypted in a pending import (customers.services.pending_imports) from the
 upload until the user confirms or discards it, never in the session; its token in the URL is
 useful only to the user who uploaded it, in that tenant. The confirm step never takes a file
 again, and carries the digest of the previewed content so a preview opened in another tab cannot
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from customers.forms import ImportUploadForm
-from customers.imports import (
+from customers.services.imports import (
     COLUMNS,
     MAX_ROWS,
     REQUIRED_COLUMNS,
@@ -26,7 +27,7 @@ from customers.imports import (
     import_preview,
     template_csv,
 )
-from customers.pending_imports import (
+from customers.services.pending_imports import (
     pending_import_discard,
     pending_import_get,
     pending_import_of,
@@ -34,8 +35,8 @@ from customers.pending_imports import (
     pending_import_store,
     pending_import_take,
 )
+from yuqing.platform.http import add_service_errors, error_message
 from yuqing.tenancy.access import client_ip, member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 
 
@@ -67,9 +68,11 @@ def customer_import_preview(request: HttpRequest, token: str) -> HttpResponse:
         preview = import_preview(tenant=request.tenant, content=content)
     except ImportRefused as error:
         pending_import_discard(tenant=request.tenant, actor=request.user, token=token)
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
         return redirect("customers:customer-import")
-    pending_import_previewed(pending=pending, valid_lines=preview.valid_lines)
+    pending_import_previewed(
+        tenant=request.tenant, actor=request.user, pending=pending, valid_lines=preview.valid_lines
+    )
     response = render(
         request,
         "customers/customer_import_preview.html",
@@ -81,13 +84,16 @@ def customer_import_preview(request: HttpRequest, token: str) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 def customer_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method != "POST":
-        pending_import_of(tenant=request.tenant, actor=request.user, token=token)  # anyone else's: 404 first
-        return HttpResponseNotAllowed(["POST"])
+    pending_import_of(tenant=request.tenant, actor=request.user, token=token)  # anyone else's: 404 first, any method
+    return _confirm(request, token)
+
+
+@require_POST
+def _confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         pending, content = pending_import_take(tenant=request.tenant, actor=request.user, token=token)
     except ImportRefused as error:
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
         return redirect("customers:customer-import")
     if request.POST.get("digest") != pending.digest or pending.valid_lines is None:
         messages.error(request, _("这次导入已过期或已处理，请重新上传文件。"))
@@ -105,7 +111,7 @@ def customer_import_confirm(request: HttpRequest, token: str) -> HttpResponse:
             ip_address=client_ip(request),
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
         return redirect("customers:customer-import")
     messages.success(
         request,

@@ -7,51 +7,31 @@ else, so another tenant's customer is a 404 whatever the method.
 
 from __future__ import annotations
 
-import zoneinfo
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from customers.forms import ContactForm, CustomerForm, GuaranteeForm, TierOverrideForm
 from customers.models import Contact, Customer, Guarantee
 from customers.selectors import customers as selectors
+from customers.selectors.timeline import customer_timeline
 from customers.services import customers as services
 from customers.services import tiering
-from customers.timeline import customer_timeline
 from yuqing.csv_export import csv_response
+from yuqing.platform.http import add_service_errors, is_htmx, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
 
 PAGE_SIZE = 50
 
 
-def _tenant_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Times typed into forms and shown on pages are in the tenant's time zone."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(zoneinfo.ZoneInfo(request.tenant.time_zone)):
-            return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _customer(request: HttpRequest, pk: int) -> Customer:
     return get_for_tenant(Customer, tenant=request.tenant, pk=pk)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @member_required(Permission.READ)
@@ -59,7 +39,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     filterset = selectors.customer_filterset(tenant=request.tenant, filters=request.GET)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page, "customers": page.object_list}
-    if _is_htmx(request) and request.headers.get("HX-Target") == "customer-rows":
+    if is_htmx(request) and request.headers.get("HX-Target") == "customer-rows":
         return render(request, "customers/_customer_rows.html", context)
     return render(request, "customers/customer_list.html", context)
 
@@ -75,7 +55,7 @@ def customer_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @member_required(Permission.READ)
-@_tenant_time
+@with_tenant_time
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.customer_detail(tenant=request.tenant, pk=pk)
     return render(
@@ -131,9 +111,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(Permission.REVEAL_PERSONAL_DATA)
 def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """POST field=id_number|mobile: the clear value, as a fragment that htmx swaps for the masked one."""
-    customer = _customer(request, pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    return _reveal(request, _customer(request, pk))  # another tenant's customer: 404 whatever the method
+
+
+@require_POST
+def _reveal(request: HttpRequest, customer: Customer) -> HttpResponse:
     field = request.POST.get("field", "")
     try:
         value = services.customer_reveal_personal_data(
@@ -151,7 +133,7 @@ def _revealed(request: HttpRequest, value: str) -> HttpResponse:
 
 
 @member_required(Permission.WRITE)
-@_tenant_time
+@with_tenant_time
 def customer_tier_override(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
     form = TierOverrideForm(initial={"tier": customer.manual_tier or customer.tier})
@@ -237,8 +219,11 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
 def contact_reveal(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     customer = _customer(request, pk)
     contact = get_for_tenant(Contact, tenant=request.tenant, pk=contact_pk, customer=customer)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    return _contact_reveal(request, contact)  # looked up first: another tenant's contact is a 404 for any method
+
+
+@require_POST
+def _contact_reveal(request: HttpRequest, contact: Contact) -> HttpResponse:
     value = services.contact_reveal_mobile(
         tenant=request.tenant, actor=request.user, contact=contact, ip_address=client_ip(request)
     )
@@ -271,8 +256,11 @@ def guarantee_add(request: HttpRequest, pk: int) -> HttpResponse:
 def guarantee_remove(request: HttpRequest, pk: int, guarantee_pk: int) -> HttpResponse:
     customer = _customer(request, pk)
     guarantee = get_for_tenant(Guarantee, tenant=request.tenant, pk=guarantee_pk, borrower=customer)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    return _guarantee_remove(request, customer, guarantee)  # looked up first: 404 for another tenant's, any method
+
+
+@require_POST
+def _guarantee_remove(request: HttpRequest, customer: Customer, guarantee: Guarantee) -> HttpResponse:
     services.guarantee_remove(
         tenant=request.tenant, actor=request.user, guarantee=guarantee, ip_address=client_ip(request)
     )

@@ -8,30 +8,27 @@ up in the request's tenant first, so another tenant's item is a 404 whatever the
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from customers.forms_feedback import AssignForm, CloseForm, ExtendForm, FeedbackCreateForm, ResolveForm
+from customers.forms import AssignForm, CloseForm, ExtendForm, FeedbackCreateForm, ResolveForm
 from customers.models import Customer, Feedback
-from customers.policies import counting_basis, policy_template, stage_days, stage_needs_approval
 from customers.selectors import feedback as selectors
 from customers.services import feedback as services
+from customers.services.policies import counting_basis, policy_template, stage_days, stage_needs_approval
+from yuqing.platform.http import add_service_errors, error_message, is_htmx, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -45,33 +42,17 @@ ACTION_LABELS = {
 }
 
 
-@contextmanager
-def _tenant_time(request: HttpRequest) -> Iterator[None]:
-    """Dates typed into forms and shown on pages are in the tenant's own time zone."""
-    with timezone.override(zoneinfo.ZoneInfo(request.tenant.time_zone)):
-        yield
-
-
-def _with_tenant_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with _tenant_time(request):
-            return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _decorate(items: list[Feedback], *, request: HttpRequest, now: dt.datetime, within: dt.timedelta) -> None:
     for item in items:
         item.due = selectors.due_state(item, now=now, within=within, time_zone=request.tenant.time_zone)
 
 
 @member_required(Permission.READ)
-@_with_tenant_time
+@with_tenant_time
 def feedback_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     within = selectors.due_soon_window(tenant=request.tenant)
-    filterset = selectors.feedback_list(tenant=request.tenant, filters=request.GET, now=now)
+    filterset = selectors.feedback_list(tenant=request.tenant, filters=request.GET, now=now, within=within)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # one query; the rows get their due state below
     _decorate(page.object_list, request=request, now=now, within=within)
@@ -81,7 +62,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         "counts": selectors.feedback_counts(tenant=request.tenant, now=now, within=within),
         "active_tab": _active_tab(request),
     }
-    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+    if is_htmx(request):
         return render(request, "customers/_feedback_rows.html", context)
     return render(request, "customers/feedback_list.html", context)
 
@@ -138,7 +119,7 @@ def _detail_context(request: HttpRequest, feedback: Feedback, **forms_: forms.Fo
 
 
 @member_required(Permission.READ)
-@_with_tenant_time
+@with_tenant_time
 def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = selectors.feedback_get(tenant=request.tenant, pk=pk)
     return render(request, "customers/feedback_detail.html", _detail_context(request, feedback))
@@ -146,7 +127,7 @@ def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sensitive_post_parameters("reporter_mobile")  # error reports never carry the number
 @member_required(Permission.WRITE)
-@_with_tenant_time
+@with_tenant_time
 def feedback_create(request: HttpRequest) -> HttpResponse:
     customer = None
     customer_pk = request.GET.get("customer")
@@ -168,16 +149,14 @@ def feedback_create(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/feedback_form.html", {"form": form, "customer": customer})
 
 
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
 @member_required(Permission.WRITE)
-@_with_tenant_time
+@with_tenant_time
 def feedback_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    feedback = selectors.feedback_get(tenant=request.tenant, pk=pk)
-    if refused := _post_only(request):
-        return refused
+    return _transition(request, selectors.feedback_get(tenant=request.tenant, pk=pk))  # 404 first, any method
+
+
+@require_POST
+def _transition(request: HttpRequest, feedback: Feedback) -> HttpResponse:
     action = request.POST.get("action", "")
     service = services.TRANSITION_SERVICES.get(action)
     if service is None:
@@ -199,7 +178,7 @@ def feedback_transition(request: HttpRequest, pk: int) -> HttpResponse:
         if form is not None and hasattr(error, "error_dict"):
             add_service_errors(form, error)
             return _detail_with_form(request, feedback, action, form)
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
     else:
         messages.success(request, _("已%(action)s。") % {"action": ACTION_LABELS[action]})
     return redirect("customers:feedback-detail", pk=feedback.pk)
@@ -211,7 +190,7 @@ def _detail_with_form(request: HttpRequest, feedback: Feedback, action: str, for
 
 
 @member_required(Permission.WRITE)
-@_with_tenant_time
+@with_tenant_time
 def feedback_extend(request: HttpRequest, pk: int) -> HttpResponse:
     feedback = selectors.feedback_get(tenant=request.tenant, pk=pk)
     stages = stage_days(feedback.policy) if feedback.policy else []
@@ -253,11 +232,13 @@ def feedback_extend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(Permission.WRITE)
-@_with_tenant_time
+@with_tenant_time
 def feedback_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    feedback = selectors.feedback_get(tenant=request.tenant, pk=pk)
-    if refused := _post_only(request):
-        return refused
+    return _assign(request, selectors.feedback_get(tenant=request.tenant, pk=pk))  # 404 first, any method
+
+
+@require_POST
+def _assign(request: HttpRequest, feedback: Feedback) -> HttpResponse:
     form = AssignForm(request.POST, tenant=request.tenant)
     if not form.is_valid():
         return _detail_with_form(request, feedback, "assign", form)
@@ -266,7 +247,7 @@ def feedback_assign(request: HttpRequest, pk: int) -> HttpResponse:
             tenant=request.tenant, actor=request.user, feedback=feedback, handler=form.cleaned_data["handler"]
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
     else:
         handler = form.cleaned_data["handler"]
         messages.success(request, _("已指派给 %(name)s。") % {"name": handler.user} if handler else _("已取消指派。"))
@@ -274,17 +255,19 @@ def feedback_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(Permission.WRITE)
-@_with_tenant_time
+@with_tenant_time
 def feedback_escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    feedback = selectors.feedback_get(tenant=request.tenant, pk=pk)
-    if refused := _post_only(request):
-        return refused
+    return _escalate(request, selectors.feedback_get(tenant=request.tenant, pk=pk))  # 404 first, any method
+
+
+@require_POST
+def _escalate(request: HttpRequest, feedback: Feedback) -> HttpResponse:
     try:
         escalation = services.feedback_escalate(
             tenant=request.tenant, actor=request.user, feedback=feedback, open_incident=services.incident_opener()
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        error_message(request, error)
     else:
         if escalation.incident is None:
             messages.warning(request, _("已升级为事件。事件模块上线后将自动创建事件，目前未创建事件记录。"))

@@ -15,7 +15,7 @@ from tests.factories import TenantFactory
 
 class ComplaintPolicyFactory(factory.django.DjangoModelFactory):
     """A CBIRC-2020-like policy (15 → 30 → 60 calendar days). For the shipped ones use
-    customers.policies.complaint_policies_ensure."""
+    customers.services.policies.complaint_policies_ensure."""
 
     class Meta:
         model = ComplaintPolicy

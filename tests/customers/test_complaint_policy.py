@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from customers.models import ComplaintPolicy
-from customers.policies import (
+from customers.services.policies import (
     complaint_policies_ensure,
     complaint_policy_default,
     complaint_policy_make_default,

@@ -6,7 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.timeline import TimelineEntry, customer_timeline, register_timeline_source, unregister_timeline_source
+from customers.selectors.timeline import (
+    TimelineEntry,
+    customer_timeline,
+    register_timeline_source,
+    unregister_timeline_source,
+)
 from tests.customers.factories import CustomerFactory, FeedbackFactory, TierChangeFactory
 
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.models import ComplaintPolicy, Feedback
-from customers.policies import complaint_policies_ensure, complaint_policy_default
 from customers.services.feedback import feedback_register
+from customers.services.policies import complaint_policies_ensure, complaint_policy_default
 
 MOBILE = "13812345678"
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.utils import timezone
 
-from customers.demo_feedback import DEMO_ITEMS, seed_feedback
+from customers.demo import DEMO_ITEMS, seed_feedback
 from customers.models import Customer, Feedback
 from customers.selectors.feedback import feedback_due_soon, feedback_overdue
 

@@ -14,8 +14,8 @@ import pytest
 import time_machine
 
 from customers.models import ComplaintPolicy, Feedback
-from customers.policies import complaint_policies_ensure
 from customers.services.feedback import feedback_register
+from customers.services.policies import complaint_policies_ensure
 from yuqing.workcalendar.models import CalendarOverride
 
 SH = ZoneInfo("Asia/Shanghai")

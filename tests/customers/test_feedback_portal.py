@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import ComplaintPolicy, Customer, Feedback
-from customers.policies import complaint_policies_ensure, complaint_policy_default
 from customers.services import feedback as services
+from customers.services.policies import complaint_policies_ensure, complaint_policy_default
 from tests.customers.factories import FeedbackFactory
 from tests.factories import MembershipFactory, UserFactory
 from yuqing.tenancy.models import Role

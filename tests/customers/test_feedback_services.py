@@ -11,8 +11,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from customers.models import ComplaintPolicy, Customer, Feedback
-from customers.policies import complaint_policies_ensure
 from customers.services import feedback as services
+from customers.services.policies import complaint_policies_ensure
 from tests.factories import MembershipFactory, UserFactory
 from yuqing.audit.models import AuditEvent
 from yuqing.tenancy.models import Role

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from customers.imports import ImportRefused, decode_upload, import_commit, import_preview, parse_amount
 from customers.models import Customer, Tier
 from customers.services import tiering
+from customers.services.imports import ImportRefused, decode_upload, import_commit, import_preview, parse_amount
 from tests.customers.factories import CustomerFactory, ProductFactory
 from yuqing.audit.models import AuditEvent
 
@@ -215,7 +215,7 @@ def test_import_all_valid_rows_creates_exactly_those_with_their_group_and_tiers(
 
 
 def test_a_failure_on_any_row_imports_nothing(tenant_a, admin_a, products, monkeypatch):
-    from customers import imports
+    from customers.services import imports
 
     real_create = imports.customer_create
     calls = []

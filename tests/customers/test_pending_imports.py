@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from customers.jobs import pending_imports_purge_job
 from customers.models import Customer, PendingImport
-from customers.pending_imports import PENDING_TTL, pending_import_store
+from customers.services.pending_imports import PENDING_TTL, pending_import_store
 from tests.customers.factories import ProductFactory
 from tests.customers.test_import import GROUP, PERSON, _confirm, _csv, _pending
 from tests.factories import MembershipFactory, UserFactory

@@ -21,11 +21,10 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from customers.demo import seed_customers_and_feedback
-from customers.demo_feedback import DEMO_ITEMS, receipt_due_by, seed_feedback
+from customers.demo import DEMO_ITEMS, receipt_due_by, seed_customers_and_feedback, seed_feedback
 from customers.models import Customer, Feedback
-from customers.policies import complaint_policy_default, policy_deadline
 from customers.selectors.feedback import due_soon_window, feedback_due_soon, feedback_overdue
+from customers.services.policies import complaint_policy_default, policy_deadline
 from incidents.demo import _Seeder, seed_incidents
 from incidents.demo_content import DEMO_INCIDENTS, MET, DemoIncident
 from incidents.models import PHASE_ORDER, Incident, Phase, SlaEvent

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from customers.imports import template_csv
+from customers.services.imports import template_csv
 from tests.customers.factories import CustomerFactory
 from yuqing.csv_export import csv_safe_cell, csv_text
 

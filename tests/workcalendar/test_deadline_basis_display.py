@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import ComplaintPolicy, Feedback
-from customers.policies import complaint_policies_ensure
 from customers.services.feedback import feedback_register
+from customers.services.policies import complaint_policies_ensure
 from incidents.models import Severity, SlaClock
 from incidents.services.sla import sla_recompute
 from tests.incidents.factories import open_incident

@@ -35,7 +35,6 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.services.access import require_role
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
 from yuqing.monitoring.scoring.sentiment import (
@@ -46,6 +45,7 @@ from yuqing.monitoring.scoring.sentiment import (
     model_data_dump,
 )
 from yuqing.monitoring.scoring.tenant import engine_for
+from yuqing.tenancy.guard import require_actor
 from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
@@ -67,7 +67,7 @@ BASE_DEFAULT_PLUS_TENANT = "default+tenant"
 @transaction.atomic
 def sentiment_model_train(*, tenant: Tenant, actor: User | None, ip_address: str | None = None) -> SentimentModel:
     """Start training version n+1 on the tenant's labels (admin or manager); the job does the work."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.APPROVE)
+    require_actor(tenant=tenant, actor=actor, permission=Permission.APPROVE)
     Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk", flat=True).get()
     models = SentimentModel.objects.for_tenant(tenant)
     if models.filter(
@@ -100,7 +100,7 @@ def sentiment_model_activate(
     *, tenant: Tenant, actor: User | None, model: SentimentModel, ip_address: str | None = None
 ) -> SentimentModel:
     """Switch the tenant's scoring to `model` (admin; a ready version only)."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
+    require_actor(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     locked = get_for_tenant(SentimentModel.objects.for_tenant(tenant).select_for_update(), tenant=tenant, pk=model.pk)
     if locked.status != SentimentModel.Status.READY:
         raise ValidationError(_("只能启用训练完成的情感模型。"))
@@ -128,7 +128,7 @@ def sentiment_model_deactivate(
     *, tenant: Tenant, actor: User | None, ip_address: str | None = None
 ) -> SentimentModel | None:
     """Back to the shipped default model (admin); the version that was active, if any."""
-    require_role(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
+    require_actor(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     active = SentimentModel.objects.for_tenant(tenant).select_for_update().filter(is_active=True).first()
     if active is None:
         return None

@@ -20,12 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.services.access import require_role
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.crawler_files.reading import MAX_FILE_BYTES, CrawlerFile, CrawlerRow, crawler_file_read
 from yuqing.monitoring.crawler_files.records import province_of, record_to_item
 from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
+from yuqing.tenancy.guard import require_actor
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -92,7 +92,7 @@ def crawler_file_import(
     (size, encoding, a JSON array that does not parse, a creators file, a paused source) raise
     ValidationError before anything is written; another tenant's source is a 404.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
+    require_actor(tenant=tenant, actor=actor, permission=Permission.WRITE)
     source = get_for_tenant(Source, tenant=tenant, pk=source.pk)
     if source.is_paused:
         raise ValidationError(_("信息源“%(name)s”已暂停，无法导入。") % {"name": source.name})

@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Product, Tier
 from customers.services import tiering
-from customers.services.access import require_role
 from customers.services.customers import customer_create
-from customers.services.validation import CustomerData, CustomerValidator, looks_like_credit_code, split_names
-from customers.validators import normalise_code
+from customers.services.validation import CustomerData, CustomerValidator, split_names
+from customers.validators import looks_like_credit_code, normalise_code
 from yuqing import privacy
 from yuqing.audit.services import audit_record
 from yuqing.csv_export import csv_text
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission
 
@@ -478,7 +477,7 @@ class ImportResult:
     skipped: int
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def import_commit(
     *,
     tenant: Tenant,
@@ -493,7 +492,6 @@ def import_commit(
     The rows are validated again now; when the valid rows differ from the preview the user saw
     (someone registered one of the codes in the meantime), nothing is imported.
     """
-    require_role(tenant=tenant, actor=actor, permission=Permission.WRITE)
     preview = import_preview(tenant=tenant, content=content)
     if preview.valid_lines != list(expected_lines):
         raise ImportRefused(_("预览之后数据已发生变化，未导入任何客户。请重新预览后再确认。"))

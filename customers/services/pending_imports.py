@@ -21,10 +21,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.imports import ImportRefused, content_digest
 from customers.models import PendingImport
+from customers.services.imports import ImportRefused, content_digest
 from yuqing import privacy
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 
 PENDING_TTL = dt.timedelta(hours=1)
 
@@ -38,7 +40,7 @@ def _unseal(token: str) -> str:
     return zlib.decompress(base64.b64decode(privacy.decrypt(token))).decode()
 
 
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def pending_import_store(*, tenant: Tenant, actor: User, content: str, filename: str) -> PendingImport:
     """Keep `content` for its preview; the user's earlier pending import in this tenant is dropped."""
     now = timezone.now()
@@ -67,6 +69,7 @@ def _expired() -> ImportRefused:
     return ImportRefused(_("这次导入已过期，请重新上传文件。"))
 
 
+@tenant_service(Permission.WRITE, atomic=False)  # an expired one stays deleted when refused
 def pending_import_get(*, tenant: Tenant, actor: User, token: str) -> tuple[PendingImport, str]:
     """The user's own pending import and its content; 404 for anyone else's; refused (and deleted) when expired."""
     pending = pending_import_of(tenant=tenant, actor=actor, token=token)
@@ -76,15 +79,19 @@ def pending_import_get(*, tenant: Tenant, actor: User, token: str) -> tuple[Pend
     return pending, _unseal(pending.content_encrypted)
 
 
+@tenant_service(Permission.WRITE)
 def pending_import_discard(*, tenant: Tenant, actor: User, token: str) -> None:
     PendingImport.objects.for_tenant(tenant).filter(token=token, user=actor).delete()
 
 
-def pending_import_previewed(*, pending: PendingImport, valid_lines: list[int]) -> None:
+@tenant_service(Permission.WRITE)
+def pending_import_previewed(*, tenant: Tenant, actor: User, pending: PendingImport, valid_lines: list[int]) -> None:
+    """Remember which lines the user saw as valid: the confirmation imports exactly those or nothing."""
     pending.valid_lines = valid_lines
     pending.save(update_fields=["valid_lines"])
 
 
+@tenant_service(Permission.WRITE, atomic=False)  # the removal commits before an expiry is refused
 def pending_import_take(*, tenant: Tenant, actor: User, token: str) -> tuple[PendingImport, str]:
     """Remove the pending import for its confirmation or cancellation, returning it and its content.
 

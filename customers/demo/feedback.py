@@ -22,8 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import ComplaintPolicy, Customer, Feedback
-from customers.policies import complaint_policies_ensure, complaint_policy_default, policy_deadline
 from customers.services import feedback as services
+from customers.services.policies import complaint_policies_ensure, complaint_policy_default, policy_deadline
 from yuqing.tenancy.models import Department, Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.workcalendar.deadlines import Calendar

@@ -3,7 +3,7 @@
 The incidents and monitoring modules sit above this app and must not be imported by it, so they
 add their entries by registering a source at start-up (in their AppConfig.ready):
 
-    from customers.timeline import TimelineEntry, register_timeline_source
+    from customers.selectors.timeline import TimelineEntry, register_timeline_source
 
     @register_timeline_source
     def incident_entries(*, tenant, customer, limit):

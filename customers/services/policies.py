@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import translation
 
 from customers.models import ComplaintPolicy
 from yuqing.audit.services import audit_record
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 from yuqing.workcalendar.complaint_limits import (
     CBIRC_2020,
     CBRC_2012,
@@ -58,7 +59,7 @@ def _template_values(template: ComplaintTimeLimit) -> dict[str, object]:
     }
 
 
-@transaction.atomic
+@tenant_service(None)
 def complaint_policies_ensure(*, tenant: Tenant, actor: User | None = None) -> list[ComplaintPolicy]:
     """Create the tenant's policies from the shipped templates, once. Safe to call again.
 
@@ -98,7 +99,7 @@ def complaint_policy_default(*, tenant: Tenant) -> ComplaintPolicy | None:
     return ComplaintPolicy.objects.for_tenant(tenant).filter(is_default=True).first()
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def complaint_policy_make_default(*, tenant: Tenant, actor: User | None, policy: ComplaintPolicy) -> ComplaintPolicy:
     """Make `policy` the tenant's default; the previous default stops being one (one default per tenant)."""
     policies = ComplaintPolicy.objects.for_tenant(tenant)

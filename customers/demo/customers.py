@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from customers.demo_feedback import seed_feedback
+from customers.demo.feedback import seed_feedback
 from customers.models import Customer, Product, Tier, TierRule
 from customers.services import tiering
 from customers.services.customers import customer_create, product_create
