@@ -57,6 +57,9 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
+# A helper of every other service, not a service behind tenant_service: it runs inside their
+# transaction and tenant (on hot paths: one event per change), and names no actor to check. Its
+# own atomic block is a savepoint there, and the transaction the row lock needs when called alone.
 @transaction.atomic
 def audit_record(
     *,
