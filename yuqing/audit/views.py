@@ -30,7 +30,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
-    """htmx swapping the results (filters changed, page link followed), not restoring a whole page."""
+    """htmx swapping the results (filters changed, page link followed), not restoring a whole page.
+
+    Not platform.http.is_htmx: the page links are boosted (audit/_event_rows.html) and target the
+    results, so a boosted request here wants the fragment too.
+    """
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
