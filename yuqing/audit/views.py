@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 
 from yuqing.audit import selectors
 from yuqing.audit.filters import AuditEventFilter
-from yuqing.audit.verify import event_link_problem
+from yuqing.audit.services.verify import event_link_problem
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 

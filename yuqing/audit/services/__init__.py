@@ -10,8 +10,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from yuqing.audit.chain import GENESIS_HASH, canonical_ip, event_seal
 from yuqing.audit.models import AuditEvent
+from yuqing.audit.services.chain import GENESIS_HASH, canonical_ip, event_seal
 from yuqing.tenancy.models import Tenant, User
 
 logger = logging.getLogger(__name__)
