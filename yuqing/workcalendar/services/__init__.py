@@ -12,9 +12,9 @@ from yuqing.audit.services import audit_record
 from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
-from yuqing.workcalendar.holiday_file import OverrideRow
 from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice, parse_years
-from yuqing.workcalendar.notice import notice_parse
+from yuqing.workcalendar.services.holiday_file import OverrideRow
+from yuqing.workcalendar.services.notice import notice_parse
 
 
 @dataclass(frozen=True)
