@@ -77,9 +77,9 @@ def run(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from yuqing.audit import services
+    from yuqing.audit.models import AuditEvent
     from yuqing.audit.services.chain import event_hash, event_mac, hashed_fields
     from yuqing.audit.services.keys import current_key
-    from yuqing.audit.models import AuditEvent
     from yuqing.tenancy.context import tenant_context
     from yuqing.tenancy.services import tenant_create
 
