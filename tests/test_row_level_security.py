@@ -23,10 +23,10 @@ from tests.customers.factories import (
 from tests.factories import DepartmentFactory
 from tests.incidents.factories import IncidentFactory, IncidentTaskFactory
 from yuqing.audit.services import audit_record
+from yuqing.platform.queue import tenant_job
 from yuqing.postgres.owner import owner_settings
 from yuqing.postgres.rls import POLICY
 from yuqing.tenancy.context import dangerously_all_tenants, tenant_context
-from yuqing.tenancy.jobs import tenant_job
 from yuqing.tenancy.models import Department, Membership, Tenant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

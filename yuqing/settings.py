@@ -248,7 +248,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Audit trail (yuqing/audit/keys.py): comma-separated HMAC keys for the hash chain, newest first;
+# Audit trail (yuqing/audit/services/keys.py): comma-separated HMAC keys for the hash chain, newest first;
 # older keys stay listed so the events they keyed still verify. Required in production
 # (`check --deploy` error audit.E001); in development a key is derived from SECRET_KEY.
 AUDIT_KEYS = env_list("YUQING_AUDIT_KEYS")

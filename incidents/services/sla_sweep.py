@@ -38,9 +38,8 @@ from django.utils.translation import gettext as _
 from incidents.escalation import MEMBER_FIELDS, USER_FIELDS, Audience, audiences
 from incidents.models import SlaClock, SlaEvent, TimelineEntry
 from yuqing.audit.services import audit_record
-from yuqing.notify import robots
 from yuqing.notify.models import Channel, Notification
-from yuqing.notify.services import Outgoing, notification_send_many, notify_channels
+from yuqing.notify.services import Outgoing, notification_send_many, notify_channels, robots
 from yuqing.tenancy.context import dangerously_all_tenants
 from yuqing.tenancy.models import Membership
 

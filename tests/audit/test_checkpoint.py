@@ -15,12 +15,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tests.audit.support import append_only_suspended
-from yuqing.audit.checkpoint import checkpoint_path, checkpoint_read, checkpoint_write
 from yuqing.audit.jobs import AuditChainBroken, audit_verify_all
-from yuqing.audit.keys import current_key, key_id_for
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.checkpoint import checkpoint_path, checkpoint_read, checkpoint_write
+from yuqing.audit.services.keys import current_key, key_id_for
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.services import tenant_create
 
@@ -260,7 +260,7 @@ def test_a_checkpoint_of_a_tenant_gone_from_the_database_is_reported(tenant_a: T
 
 
 def test_a_checkpoint_that_cannot_be_written_fails_the_run(tenant_a: Tenant) -> None:
-    with mock.patch("yuqing.audit.checkpoint.tempfile.mkstemp", side_effect=PermissionError("read-only")):
+    with mock.patch("yuqing.audit.services.checkpoint.tempfile.mkstemp", side_effect=PermissionError("read-only")):
         output, error = _verify_command()
 
     assert error is not None
@@ -274,7 +274,7 @@ def test_a_crash_while_writing_leaves_the_old_checkpoint_whole(tenant_a: Tenant,
     before = path.read_bytes()
     _record(tenant_a, 1)
 
-    with mock.patch("yuqing.audit.checkpoint.os.replace", side_effect=OSError("disk full")):
+    with mock.patch("yuqing.audit.services.checkpoint.os.replace", side_effect=OSError("disk full")):
         _output, error = _verify_command()
 
     assert error is not None

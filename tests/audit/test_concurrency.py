@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.services import tenant_create
 
 WRITERS = 2

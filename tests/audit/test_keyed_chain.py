@@ -11,11 +11,11 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.audit.support import append_only_suspended
-from yuqing.audit.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
-from yuqing.audit.keys import current_key, development_key, key_id_for
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
+from yuqing.audit.services.keys import current_key, development_key, key_id_for
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.services import tenant_create
 

@@ -7,10 +7,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from yuqing.audit.chain import GENESIS_HASH, event_hash, hashed_fields
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.chain import GENESIS_HASH, event_hash, hashed_fields
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.models import Tenant
 
 BEFORE = [("audit", "0002_append_only_triggers")]

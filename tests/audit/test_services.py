@@ -11,11 +11,11 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy
 
-from yuqing.audit.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
-from yuqing.audit.keys import current_key
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record, changes_between
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.chain import GENESIS_HASH, event_hash, event_mac, hashed_fields
+from yuqing.audit.services.keys import current_key
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.models import Membership, Tenant
 
 pytestmark = pytest.mark.django_db

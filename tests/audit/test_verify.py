@@ -11,11 +11,11 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.audit.support import append_only_suspended
-from yuqing.audit.chain import event_seal
 from yuqing.audit.jobs import AuditChainBroken, audit_verify_all
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
-from yuqing.audit.verify import chain_verify
+from yuqing.audit.services.chain import event_seal
+from yuqing.audit.services.verify import chain_verify
 from yuqing.tenancy.models import Tenant
 
 pytestmark = pytest.mark.django_db

@@ -61,7 +61,7 @@ def main() -> None:
 
 def _unkeyed_seal(event) -> None:
     """What audit_record did before the chain was keyed."""
-    from yuqing.audit.chain import event_hash, hashed_fields
+    from yuqing.audit.services.chain import event_hash, hashed_fields
 
     event.hash_scheme, event.hash_key_id = "sha256", ""
     event.hash = event_hash(previous_hash=event.previous_hash, fields=hashed_fields(event))
@@ -77,9 +77,9 @@ def run(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from yuqing.audit import services
-    from yuqing.audit.chain import event_hash, event_mac, hashed_fields
-    from yuqing.audit.keys import current_key
     from yuqing.audit.models import AuditEvent
+    from yuqing.audit.services.chain import event_hash, event_mac, hashed_fields
+    from yuqing.audit.services.keys import current_key
     from yuqing.tenancy.context import tenant_context
     from yuqing.tenancy.services import tenant_create
 

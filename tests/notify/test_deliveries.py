@@ -13,10 +13,9 @@ from django_rq import get_queue
 from rq.registry import ScheduledJobRegistry
 
 from tests.factories import DepartmentFactory, MembershipFactory
-from yuqing.notify import robots
 from yuqing.notify.jobs import deliveries_send
 from yuqing.notify.models import Channel, Delivery, Notification
-from yuqing.notify.services import delivery_enqueue, notify_channels
+from yuqing.notify.services import delivery_enqueue, notify_channels, robots
 from yuqing.notify.services.dispatch import deliveries_send_due
 from yuqing.tenancy.models import Role
 
@@ -485,9 +484,10 @@ def test_a_send_job_for_another_tenants_channel_does_nothing(tenant_a, tenant_b,
 
 
 def test_the_send_job_is_enqueued_after_commit_once_per_channel(
-    tenant_a, make_channel, django_capture_on_commit_callbacks
+    tenant_a, make_channel, django_capture_on_commit_callbacks, settings
 ):
     wecom, feishu = make_channel(tenant_a, "wecom"), make_channel(tenant_a, "feishu")
+    settings.RQ = {**settings.RQ, "COMMIT_MODE": "on_db_commit"}  # production's: jobs wait for the commit
     queue = get_queue("notify")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         for n in range(5):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from yuqing.notify import robots
-from yuqing.notify.robots import Message, Outcome
+from yuqing.notify.services import robots
+from yuqing.notify.services.robots import Message, Outcome
 
 ALERT = Message(
     title="某平台出现“暴雷”传言",

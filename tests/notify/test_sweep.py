@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.test import override_settings
 from django_rq import get_queue
 from django_rq.cron import DjangoCronScheduler
 from rq import SimpleWorker
@@ -18,7 +19,10 @@ Status = Delivery.Status
 
 
 def enqueue(tenant, channel, **fields) -> Delivery:
-    return delivery_enqueue(tenant=tenant, channel=channel, title=fields.pop("title", "预警"), level=2, **fields)
+    # With production's commit mode the send job waits for a commit that never comes in a test
+    # transaction: the job is lost, as when Redis was down at commit.
+    with override_settings(RQ={**settings.RQ, "COMMIT_MODE": "on_db_commit"}):
+        return delivery_enqueue(tenant=tenant, channel=channel, title=fields.pop("title", "预警"), level=2, **fields)
 
 
 def queued_jobs() -> list[tuple[str, tuple, int]]:

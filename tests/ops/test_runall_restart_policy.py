@@ -2,7 +2,7 @@
 
 import signal
 
-from yuqing.tenancy.management.commands.runall import Command, RestartPolicy, describe_exit
+from yuqing.platform.management.commands.runall import Command, RestartPolicy, describe_exit
 
 
 def test_each_restart_of_a_child_waits_twice_as_long_as_the_one_before():

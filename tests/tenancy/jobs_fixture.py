@@ -1,7 +1,7 @@
 """Job bodies for the job-scoping tests (RQ imports them by path)."""
 
+from yuqing.platform.queue import tenant_job
 from yuqing.tenancy.context import peek_current_tenant
-from yuqing.tenancy.jobs import tenant_job
 from yuqing.tenancy.models import Department
 
 

@@ -3,11 +3,12 @@
 import pytest
 from django_rq import get_queue
 from rq import SimpleWorker
+from rq.job import Job
 
 from tests.factories import DepartmentFactory
 from tests.tenancy.jobs_fixture import count_departments
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import TenantNotSet, peek_current_tenant
-from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Department
 
 
@@ -30,7 +31,8 @@ def test_a_job_for_a_deactivated_tenant_does_nothing(tenant_a):
 
 def test_a_real_worker_runs_an_enqueued_tenant_job(rq_queues, tenant_a, tenant_b):
     DepartmentFactory(tenant=tenant_a, name="甲方舆情组")
-    job = enqueue_for_tenant(count_departments, tenant=tenant_a, name_prefix="甲方")
+    enqueue("tests.tenancy.jobs_fixture.count_departments", tenant_id=tenant_a.pk, job_id="count-a", name_prefix="甲方")
+    job = Job.fetch("count-a", connection=get_queue("default").connection)
     # SimpleWorker runs the job in this process, so it sees this test's uncommitted rows.
     SimpleWorker([get_queue("default")], connection=get_queue("default").connection).work(burst=True)
     job.refresh()

@@ -72,7 +72,7 @@ def test_a_department_of_another_tenant_is_refused(tenant_a, tenant_b, admin_a):
 
 
 def test_changing_a_role_records_before_and_after(tenant_a, admin_a, handler_a):
-    membership_update(membership=handler_a, actor=admin_a.user, role=Role.MANAGER)
+    membership_update(tenant=tenant_a, membership=handler_a, actor=admin_a.user, role=Role.MANAGER)
     handler_a.refresh_from_db()
     assert handler_a.role == Role.MANAGER
     event = AuditEvent.objects.for_tenant(tenant_a).get(action="membership.update")
@@ -81,12 +81,12 @@ def test_changing_a_role_records_before_and_after(tenant_a, admin_a, handler_a):
 
 def test_an_admin_cannot_demote_themselves(tenant_a, admin_a):
     with pytest.raises(ValidationError):
-        membership_update(membership=admin_a, actor=admin_a.user, role=Role.VIEWER)
+        membership_update(tenant=tenant_a, membership=admin_a, actor=admin_a.user, role=Role.VIEWER)
     admin_a.refresh_from_db()
     assert admin_a.role == Role.ADMIN
 
 
 def test_an_unchanged_update_writes_no_audit_event(tenant_a, admin_a, handler_a):
     before = AuditEvent.objects.for_tenant(tenant_a).count()
-    membership_update(membership=handler_a, actor=admin_a.user, role=Role.HANDLER)
+    membership_update(tenant=tenant_a, membership=handler_a, actor=admin_a.user, role=Role.HANDLER)
     assert AuditEvent.objects.for_tenant(tenant_a).count() == before

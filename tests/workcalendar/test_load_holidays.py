@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from tests.workcalendar.test_deadlines_golden import at
 from yuqing.audit.models import AuditEvent
 from yuqing.workcalendar.deadlines import ClockKind, deadline_info
-from yuqing.workcalendar.holiday_file import holiday_file_parse
 from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride
 from yuqing.workcalendar.selectors import calendar_for_tenant
+from yuqing.workcalendar.services.holiday_file import holiday_file_parse
 
 SCHEDULE_2027 = """date,kind,note
 2027-01-01,休息日,元旦

@@ -9,8 +9,8 @@ import chinese_calendar
 import pytest
 
 from yuqing.workcalendar.deadlines import Calendar, DaySource
-from yuqing.workcalendar.holiday_file import text_decode
-from yuqing.workcalendar.notice import notice_parse
+from yuqing.workcalendar.services.holiday_file import text_decode
+from yuqing.workcalendar.services.notice import notice_parse
 
 NOTICE_2026 = (Path(__file__).parent / "fixtures" / "notice_2026.txt").read_text(encoding="utf-8")
 D = dt.date

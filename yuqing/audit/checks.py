@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.audit.keys import MIN_KEY_LENGTH
+from yuqing.audit.services.keys import MIN_KEY_LENGTH
 
 KEY_HINT = _(
     "用 python -c 'import secrets; print(secrets.token_urlsafe(32))' 生成一个密钥，"

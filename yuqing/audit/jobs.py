@@ -6,8 +6,8 @@ import logging
 
 from django.conf import settings
 
-from yuqing.audit.checkpoint import checkpoints_without_tenant
-from yuqing.audit.verify import chain_verify_all
+from yuqing.audit.services.checkpoint import checkpoints_without_tenant
+from yuqing.audit.services.verify import chain_verify_all
 from yuqing.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.audit.chain import SCHEME_HMAC_SHA256, SCHEME_SHA256
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Tenant, TenantRowWrites
+
+# The hash schemes an event records (services/chain.py computes them). The unkeyed one is of the
+# events written before the chain was keyed; never written any more.
+SCHEME_SHA256 = "sha256"
+SCHEME_HMAC_SHA256 = "hmac-sha256"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 
 from yuqing.audit import selectors
 from yuqing.audit.filters import AuditEventFilter
-from yuqing.audit.verify import event_link_problem
+from yuqing.audit.services.verify import event_link_problem
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 
@@ -30,7 +30,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
-    """htmx swapping the results (filters changed, page link followed), not restoring a whole page."""
+    """htmx swapping the results (filters changed, page link followed), not restoring a whole page.
+
+    Not platform.http.is_htmx: the page links are boosted (audit/_event_rows.html) and target the
+    results, so a boosted request here wants the fragment too.
+    """
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 

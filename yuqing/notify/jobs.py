@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from yuqing.notify.services import dispatch
-from yuqing.tenancy.jobs import tenant_job
+from yuqing.platform.queue import tenant_job
 from yuqing.tenancy.models import Tenant
 
 

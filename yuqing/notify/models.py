@@ -18,8 +18,21 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yuqing import privacy
-from yuqing.notify import robots
 from yuqing.tenancy.models import Department, Membership, TenantOwned
+
+# The enterprise-chat robots' kinds and what a channel stores of them (their protocol:
+# yuqing.notify.services.robots).
+WECOM, DINGTALK, FEISHU = "wecom", "dingtalk", "feishu"
+ROBOT_KINDS = (WECOM, DINGTALK, FEISHU)
+# Messages per minute each platform accepts from one robot.
+RATE_LIMITS_PER_MINUTE = {WECOM: 20, DINGTALK: 20, FEISHU: 100}
+WEBHOOK_PATHS = {WECOM: "/cgi-bin/webhook/send", DINGTALK: "/robot/send", FEISHU: "/open-apis/bot/v2/hook/"}
+LEVEL_LABELS = {
+    1: _("红色 I 级"),
+    2: _("橙色 II 级"),
+    3: _("黄色 III 级"),
+    4: _("蓝色 IV 级"),
+}
 
 
 class Notification(TenantOwned):
@@ -83,7 +96,7 @@ def mask_webhook_url(value: str) -> str:
         safe="*",
     )
     path = parts.path
-    hook = robots.WEBHOOK_PATHS[robots.FEISHU]
+    hook = WEBHOOK_PATHS[FEISHU]
     if path.startswith(hook) and len(path) > len(hook):
         path = hook + mask_secret(path[len(hook) :])
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
@@ -94,13 +107,13 @@ class Channel(TenantOwned):
 
     class Kind(models.TextChoices):
         EMAIL = "email", _("电子邮件")
-        WECOM = robots.WECOM, _("企业微信群机器人")
-        DINGTALK = robots.DINGTALK, _("钉钉自定义机器人")
-        FEISHU = robots.FEISHU, _("飞书自定义机器人")
+        WECOM = WECOM, _("企业微信群机器人")
+        DINGTALK = DINGTALK, _("钉钉自定义机器人")
+        FEISHU = FEISHU, _("飞书自定义机器人")
         PORTAL = "portal", _("站内通知")
 
     # Messages a minute when the channel sets none: the platforms' own limits (DOMAIN.md).
-    DEFAULT_RATE_LIMITS = {**robots.RATE_LIMITS_PER_MINUTE, Kind.EMAIL.value: 60}
+    DEFAULT_RATE_LIMITS = {**RATE_LIMITS_PER_MINUTE, Kind.EMAIL.value: 60}
 
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
@@ -157,7 +170,7 @@ class Channel(TenantOwned):
 
     @property
     def is_robot(self) -> bool:
-        return self.kind in robots.ROBOT_KINDS
+        return self.kind in ROBOT_KINDS
 
     @property
     def rate_limit(self) -> int | None:
@@ -211,9 +224,7 @@ class Delivery(TenantOwned):
     channel = models.ForeignKey(Channel, on_delete=models.RESTRICT, related_name="deliveries", verbose_name=_("渠道"))
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
-    level = models.PositiveSmallIntegerField(
-        _("预警级别"), null=True, blank=True, choices=list(robots.LEVEL_LABELS.items())
-    )
+    level = models.PositiveSmallIntegerField(_("预警级别"), null=True, blank=True, choices=list(LEVEL_LABELS.items()))
     link = models.CharField(_("链接"), max_length=500, blank=True)
     dedupe_key = models.CharField(_("去重键"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED)

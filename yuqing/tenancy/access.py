@@ -6,10 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -38,24 +35,3 @@ def member_required(permission: Permission = Permission.READ) -> Callable:
         return wrapped
 
     return decorator
-
-
-class TenantScopedMixin(LoginRequiredMixin):
-    """For class-based views: querysets come from the current tenant only, so others' objects 404."""
-
-    permission: Permission = Permission.READ
-    model: type[models.Model]
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if request.tenant is None:
-            return _no_tenant(request)
-        try:
-            require_permission(request.membership, self.permission)
-        except PermissionDenied:
-            raise
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_queryset(self) -> models.QuerySet:
-        return self.model.objects.for_tenant(self.request.tenant)

@@ -12,10 +12,10 @@ from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.audit.services import audit_record
 from yuqing.tenancy.access import client_ip
 from yuqing.tenancy.managers import TenantManager
 from yuqing.tenancy.models import Department, Membership, Role, Tenant, User
+from yuqing.tenancy.services import tenant_row_delete, tenant_row_save
 
 
 def _is_tenant_owned(model: type[models.Model]) -> bool:
@@ -110,25 +110,20 @@ class TenantScopedAdmin(admin.ModelAdmin):
             filters.insert(0, "tenant")
         return filters
 
+    # Models with a service of their own override these two to call it.
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        tenant = self._scope_tenant(request)
-        if tenant is not None:
-            obj.tenant = tenant  # a tenant admin can only ever write into their own tenant
-        super().save_model(request, obj, form, change)
-        audit_record(
-            tenant=obj.tenant,
+        # A tenant admin can only ever write into their own tenant; a superuser chose it on the form.
+        tenant = self._scope_tenant(request) or obj.tenant
+        tenant_row_save(
+            tenant=tenant,
             actor=request.user,
-            action=f"admin.{'change' if change else 'add'}",
-            target=obj,
+            instance=obj,
             changes={field: {"after": form.cleaned_data.get(field)} for field in form.changed_data},
             ip_address=client_ip(request),
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit_record(
-            tenant=obj.tenant, actor=request.user, action="admin.delete", target=obj, ip_address=client_ip(request)
-        )
-        super().delete_model(request, obj)
+        tenant_row_delete(tenant=obj.tenant, actor=request.user, instance=obj, ip_address=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         for obj in queryset:

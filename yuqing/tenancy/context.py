@@ -38,16 +38,6 @@ _current: contextvars.ContextVar[Tenant | _AllTenants | None] = contextvars.Cont
 )
 
 
-def get_current_tenant() -> Tenant | None:
-    """The tenant being worked for; None in platform mode; raises when nothing is set."""
-    value = _current.get()
-    if value is None:
-        raise TenantNotSet("No current tenant: wrap the work in tenant_context(tenant).")
-    if value is ALL_TENANTS:
-        return None
-    return value  # type: ignore[return-value]
-
-
 def peek_current_tenant() -> Tenant | _AllTenants | None:
     """What is set, without failing: for code that only reports it."""
     return _current.get()

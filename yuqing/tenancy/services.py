@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record, changes_between
+from yuqing.tenancy.context import TenantMismatch
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Department, Membership, Role, Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.roles import Permission
 
 DEFAULT_DEPARTMENTS: list[tuple[str, str]] = [
     (Department.Kind.PR, "公关部"),
@@ -21,6 +25,8 @@ DEFAULT_DEPARTMENTS: list[tuple[str, str]] = [
 ]
 
 
+# Not a tenant service: there is no tenant to work for or be a member of yet. Platform code only
+# (create_tenant, demo data, tests), so no actor check either.
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, time_zone: str = "Asia/Shanghai", actor: User | None = None) -> Tenant:
     """A new tenant with the six default departments."""
@@ -34,9 +40,8 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "Asia/Shanghai", act
     return tenant
 
 
-@transaction.atomic
+@tenant_service(Permission.MANAGE_MEMBERS)
 def department_create(*, tenant: Tenant, actor: User, name: str, kind: str = Department.Kind.OTHER) -> Department:
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.MANAGE_MEMBERS)
     if Department.objects.for_tenant(tenant).filter(name=name).exists():
         raise ValidationError({"name": _("已有同名部门。")})
     department = Department.objects.create(tenant=tenant, name=name, kind=kind)
@@ -49,7 +54,7 @@ def _check_department(tenant: Tenant, department: Department | None) -> None:
         raise ValidationError({"department": _("部门不属于本租户。")})
 
 
-@transaction.atomic
+@tenant_service(Permission.MANAGE_MEMBERS)
 def membership_add(
     *,
     tenant: Tenant,
@@ -61,8 +66,6 @@ def membership_add(
     ip_address: str | None = None,
 ) -> Membership:
     """Add a user to the tenant. Only the tenant's admins (or platform code, actor=None) may."""
-    if actor is not None:
-        require_permission(membership_of(tenant=tenant, user=actor), Permission.MANAGE_MEMBERS)
     _check_department(tenant, department)
     if Membership.objects.for_tenant(tenant).filter(user=user).exists():
         raise ValidationError({"user": _("该用户已是本租户成员。")})
@@ -78,9 +81,10 @@ def membership_add(
     return membership
 
 
-@transaction.atomic
+@tenant_service(Permission.MANAGE_MEMBERS)
 def membership_update(
     *,
+    tenant: Tenant,
     membership: Membership,
     actor: User,
     role: str | None = None,
@@ -88,8 +92,8 @@ def membership_update(
     is_active: bool | None = None,
     ip_address: str | None = None,
 ) -> Membership:
-    tenant = membership.tenant
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.MANAGE_MEMBERS)
+    if membership.tenant_id != tenant.pk:
+        raise TenantMismatch(f"Membership {membership.pk} is not of tenant {tenant.pk}.")
     _check_department(tenant, department)
     before = {"role": membership.role, "department": membership.department_id, "is_active": membership.is_active}
     if role is not None:
@@ -117,7 +121,7 @@ def membership_update(
     return membership
 
 
-@transaction.atomic
+@tenant_service(Permission.MANAGE_MEMBERS)
 def member_add_by_username(
     *,
     tenant: Tenant,
@@ -132,17 +136,59 @@ def member_add_by_username(
     ip_address: str | None = None,
 ) -> Membership:
     """Add an existing user by username, or create the user first (then a password is needed)."""
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.MANAGE_MEMBERS)
     user = User.objects.filter(username=username).first()
     if user is None:
         if not password:
             raise ValidationError({"password": _("新用户需要设置初始密码。")})
         user = User(username=username, display_name=display_name, email=email)
-        from django.contrib.auth.password_validation import validate_password
-
         validate_password(password, user)
         user.set_password(password)
         user.save()
     return membership_add(
         tenant=tenant, actor=actor, user=user, role=role, department=department, title=title, ip_address=ip_address
     )
+
+
+# ---------------------------------------------------------------- rows written in the Django admin
+
+
+@tenant_service(Permission.CONFIGURE)
+def tenant_row_save(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    instance: models.Model,
+    changes: dict[str, Any],
+    ip_address: str | None = None,
+) -> models.Model:
+    """Save a tenant-owned row as the admin's form left it, into `tenant`, with its audit event.
+
+    For models without a service of their own; `changes` are the form's changed fields and their
+    new values. A row of another tenant is refused.
+    """
+    adding = instance._state.adding
+    if adding:
+        instance.tenant = tenant
+    elif instance.tenant_id != tenant.pk:
+        raise TenantMismatch(f"{instance._meta.label} {instance.pk} is not of tenant {tenant.pk}.")
+    instance.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="admin.add" if adding else "admin.change",
+        target=instance,
+        changes=changes,
+        ip_address=ip_address,
+    )
+    return instance
+
+
+@tenant_service(Permission.CONFIGURE)
+def tenant_row_delete(
+    *, tenant: Tenant, actor: User | None, instance: models.Model, ip_address: str | None = None
+) -> None:
+    """Delete a tenant-owned row from the Django admin; the audit event names it first."""
+    if instance.tenant_id != tenant.pk:
+        raise TenantMismatch(f"{instance._meta.label} {instance.pk} is not of tenant {tenant.pk}.")
+    audit_record(tenant=tenant, actor=actor, action="admin.delete", target=instance, ip_address=ip_address)
+    instance.delete()

@@ -11,9 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yuqing.platform.http import add_service_errors, error_message
 from yuqing.tenancy import selectors, services
 from yuqing.tenancy.access import client_ip, member_required
-from yuqing.tenancy.forms import DepartmentForm, MemberAddForm, MembershipEditForm, add_service_errors
+from yuqing.tenancy.forms import DepartmentForm, MemberAddForm, MembershipEditForm
 from yuqing.tenancy.middleware import SESSION_KEY
 from yuqing.tenancy.models import Membership
 from yuqing.tenancy.roles import Permission
@@ -77,6 +78,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.membership_update(
+                    tenant=request.tenant,
                     membership=membership,
                     actor=request.user,
                     role=form.cleaned_data["role"],
@@ -100,7 +102,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
         try:
             services.department_create(tenant=request.tenant, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            error_message(request, error)
         else:
             messages.success(request, _("已新增部门 %(name)s。") % {"name": form.cleaned_data["name"]})
     else:

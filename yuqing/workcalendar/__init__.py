@@ -16,7 +16,7 @@ How other apps use it:
 Complaint policies (CBIRC 2020 No. 3 and others) are plain data in `complaint_limits`; the
 customers app stores the chosen code and calls `complaint_time_limit(code).due_at(...)`.
 Holiday schedules are loaded per tenant in the portal (节假日安排: an admin pastes or uploads the
-State Council's yearly notice, previews what was read, confirms; `notice.py` parses it), with
+State Council's yearly notice, previews what was read, confirms; `services/notice.py` parses it), with
 `manage.py load_holidays --tenant SLUG FILE.csv`, or edited in the admin. Years with none of these
 and no chinese-calendar data get their statutory days from `statutory.py` (2025 rules).
 The rules themselves are written down in `deadlines.py`'s docstring.

@@ -203,15 +203,6 @@ class Deadline:
         return Basis.COMPUTED if self.computed_years else Basis.ANNOUNCED
 
 
-def worst_basis(*bases: Basis | str) -> Basis:
-    """The least certain of several bases (a clock's warn time and deadline, say)."""
-    values = {Basis(basis) for basis in bases}
-    for basis in (Basis.FALLBACK, Basis.COMPUTED):
-        if basis in values:
-            return basis
-    return Basis.ANNOUNCED
-
-
 def is_working_day(cal: Calendar, date: dt.date) -> bool:
     return cal.day_status(date).is_working
 

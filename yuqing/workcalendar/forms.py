@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.workcalendar.holiday_file import text_decode
-from yuqing.workcalendar.notice import MAX_TEXT_LENGTH
+from yuqing.workcalendar.services.holiday_file import text_decode
+from yuqing.workcalendar.services.notice import MAX_TEXT_LENGTH
 from yuqing.workcalendar.statutory import FIRST_YEAR, LAST_YEAR
 
 MAX_UPLOAD_BYTES = 100 * 1024

@@ -1,5 +1,7 @@
 """Statutory holidays (法定节假日) computed from the rules, for years no schedule has been published for.
 
+Beside deadlines.py, not in services/: the deadline arithmetic imports it and stays free of Django.
+
 The rules in force since 2025 (《全国年节及纪念日放假办法》, State Council Decree No. 795): 13 days —
 元旦 1 (1 January), 春节 4 (农历除夕 and 正月初一 to 初三), 清明节 1 (the day of the 清明 solar term),
 劳动节 2 (1–2 May), 端午节 1 (lunar 5/5), 中秋节 1 (lunar 8/15), 国庆节 3 (1–3 October).

@@ -16,7 +16,7 @@ from yuqing.tenancy.selectors import get_for_tenant
 from yuqing.workcalendar import selectors, services
 from yuqing.workcalendar.forms import NoticeLoadForm
 from yuqing.workcalendar.models import HolidayNotice
-from yuqing.workcalendar.notice import notice_parse
+from yuqing.workcalendar.services.notice import notice_parse
 
 
 @member_required(Permission.READ)

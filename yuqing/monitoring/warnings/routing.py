@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, RiskWarning, WarningRoute
-from yuqing.notify import robots
 from yuqing.notify import services as notify_services
 from yuqing.notify.models import Channel
+from yuqing.notify.services import robots
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
 from yuqing.tenancy.selectors import get_for_tenant, membership_of

@@ -8,6 +8,8 @@ Public API for other apps:
   several channels. A dedupe_key makes a message go out once per channel; `hold_until` keeps it
   back (quiet hours) until then.
 - `channel_create` / `channel_update`: channel configuration (tenant administrators).
+- `robots` (`from yuqing.notify.services import robots`): the enterprise-chat robots' protocol;
+  text from outside goes through `robots.escape_markdown` before it lands in a message body.
 
 How deliveries are sent, merged, throttled and retried: yuqing.notify.services.dispatch.
 """

@@ -20,11 +20,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record, changes_between
-from yuqing.notify import robots
 from yuqing.notify.models import Channel
+from yuqing.notify.services import robots
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Department, Role, Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import get_for_tenant, membership_of
+from yuqing.tenancy.roles import Permission
+from yuqing.tenancy.selectors import get_for_tenant
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 MAX_MENTION_MOBILES = 20
@@ -187,13 +188,6 @@ def channel_clean(*, tenant: Tenant, data: ChannelData, channel: Channel | None 
     return data
 
 
-def require_configure(tenant: Tenant, actor: User | None) -> None:
-    """Channels are tenant configuration: administrators (and the platform: actor None or superuser)."""
-    if actor is None or actor.is_superuser:
-        return
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
-
-
 def _snapshot(channel: Channel) -> dict[str, Any]:
     """What the audit trail keeps of a channel: secrets and mobiles masked only."""
     return {
@@ -244,9 +238,8 @@ def _save(channel: Channel) -> None:
         raise ValidationError({"name": _("已有同名的通知渠道。")})
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def channel_create(*, tenant: Tenant, actor: User | None, data: ChannelData, ip_address: str | None = None) -> Channel:
-    require_configure(tenant, actor)
     data = channel_clean(tenant=tenant, data=data)
     channel = Channel(tenant=tenant)
     _assign(channel, data)
@@ -262,11 +255,10 @@ def channel_create(*, tenant: Tenant, actor: User | None, data: ChannelData, ip_
     return channel
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def channel_update(
     *, tenant: Tenant, actor: User | None, channel: Channel, data: ChannelData, ip_address: str | None = None
 ) -> Channel:
-    require_configure(tenant, actor)
     locked = get_for_tenant(Channel.objects.for_tenant(tenant).select_for_update(), tenant=tenant, pk=channel.pk)
     data = channel_clean(tenant=tenant, data=data, channel=locked)
     before = _snapshot(locked)

@@ -10,49 +10,31 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yuqing.audit.services import audit_record
-from yuqing.notify import robots
 from yuqing.notify.models import Channel, Delivery
-from yuqing.notify.services.channels import require_configure
-from yuqing.tenancy.jobs import enqueue_for_tenant
+from yuqing.notify.services import robots
+from yuqing.platform.queue import enqueue
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "notify"
-
-
-def _enqueue_send(tenant: Tenant, channel_id: int) -> None:
-    from yuqing.notify import jobs  # the jobs module imports the dispatch services
-
-    try:
-        enqueue_for_tenant(jobs.deliveries_send, tenant=tenant, queue=QUEUE, channel_id=channel_id)
-    except Exception as error:
-        # Redis down: the rows are committed, and deliveries_sweep finds them within two minutes.
-        logger.warning("Could not enqueue the send job of channel %s (%s); the sweep will.", channel_id, error)
+SEND_JOB = "yuqing.notify.jobs.deliveries_send"
 
 
 def _send_after_commit(tenant: Tenant, channel_id: int) -> None:
-    """Enqueue the channel's send job once the transaction commits, once per transaction and channel.
+    """Queue the channel's send job once the transaction commits, once per transaction and channel.
 
     A batch that queues fifty alerts for one robot in one transaction needs one job: it takes
-    every due row of the channel at once. Callbacks of a rolled-back savepoint are dropped by
-    Django, and with them the marker.
+    every due row of the channel at once. With Redis down the rows are committed all the same,
+    and deliveries_sweep finds them within two minutes.
     """
-    key = (tenant.pk, channel_id)
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        getattr(callback, "notify_channel", None) == key for _, callback, _ in connection.run_on_commit
-    ):
-        return
-
-    def send() -> None:
-        _enqueue_send(tenant, channel_id)
-
-    send.notify_channel = key  # type: ignore[attr-defined]
-    transaction.on_commit(send)
+    enqueue(SEND_JOB, tenant_id=tenant.pk, queue=QUEUE, channel_id=channel_id, once_per_transaction=True)
 
 
+@tenant_service(None)
 def delivery_enqueue(
     *,
     tenant: Tenant,
@@ -113,7 +95,7 @@ def _off_peak(kind: str, when: dt.datetime) -> dt.datetime:
     return when
 
 
-@transaction.atomic
+@tenant_service(None)
 def notify_channels(
     *,
     tenant: Tenant,
@@ -152,12 +134,11 @@ def notify_channels(
     return queued
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def deliveries_retry(
     *, tenant: Tenant, actor: User | None, deliveries: Iterable[Delivery], ip_address: str | None = None
 ) -> int:
     """Queue failed deliveries again from a first attempt (after an administrator fixed the channel)."""
-    require_configure(tenant, actor)
     ids = [delivery.pk for delivery in deliveries if delivery.tenant_id == tenant.pk]
     rows = Delivery.objects.for_tenant(tenant).filter(pk__in=ids, status=Delivery.Status.FAILED)
     retried = list(rows.values_list("pk", "channel_id"))

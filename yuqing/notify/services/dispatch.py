@@ -48,13 +48,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from yuqing.notify import robots
 from yuqing.notify.models import Channel, Delivery, Notification
+from yuqing.notify.services import robots
 from yuqing.notify.services.channels import webhook_url_error
-from yuqing.notify.services.deliveries import QUEUE
+from yuqing.notify.services.deliveries import QUEUE, SEND_JOB
 from yuqing.notify.services.notifications import notification_send
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import dangerously_all_tenants
-from yuqing.tenancy.jobs import enqueue_for_tenant
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant
 
 logger = logging.getLogger(__name__)
@@ -145,15 +146,8 @@ def _block(channel: Channel, until: dt.datetime) -> None:
 
 def _schedule(tenant: Tenant, channel_id: int, at: dt.datetime) -> None:
     """Run the channel's send job at `at` (RQ's scheduler); the sweep is the safety net."""
-    from yuqing.notify import jobs  # the jobs module imports this one
-
-    try:
-        if at <= timezone.now():
-            enqueue_for_tenant(jobs.deliveries_send, tenant=tenant, queue=QUEUE, channel_id=channel_id)
-        else:
-            django_rq.get_queue(QUEUE).enqueue_at(at, jobs.deliveries_send, tenant.pk, channel_id=channel_id)
-    except RedisError:
-        logger.warning("Could not schedule channel %s; the sweep will.", channel_id, exc_info=True)
+    later = at if at > timezone.now() else None
+    enqueue(SEND_JOB, tenant_id=tenant.pk, queue=QUEUE, at=later, channel_id=channel_id)
 
 
 # ---------------------------------------------------------------- claiming and merging
@@ -399,6 +393,8 @@ def _record(
     return values["status"]
 
 
+# Sends over the network: each step commits on its own, never one transaction around an HTTP call.
+@tenant_service(None, atomic=False)
 def deliveries_send_due(*, tenant: Tenant, channel_id: int, now: dt.datetime | None = None) -> SendResult:
     """Send what is due on one channel of `tenant` as one message (see the module docstring)."""
     now = now or timezone.now()
@@ -434,7 +430,8 @@ def deliveries_requeue_due(*, now: dt.datetime | None = None) -> SweepResult:
     """Every minute, across tenants: one send job per channel with rows no job is coming for.
 
     One indexed query on (status, next_attempt_at) finds them; each job is enqueued for the
-    row's own tenant, and re-scopes to it.
+    row's own tenant, and re-scopes to it. Platform code spanning every tenant, so no tenant
+    service: it writes only the expired leases back to `retrying`.
     """
     now = now or timezone.now()
     result = SweepResult()
@@ -453,16 +450,7 @@ def deliveries_requeue_due(*, now: dt.datetime | None = None) -> SweepResult:
         tenant = tenants.get(tenant_id)
         if tenant is None:
             continue
-        try:
-            enqueue_for_tenant(_send_job(), tenant=tenant, queue=QUEUE, channel_id=channel_id)
-        except RedisError:
-            logger.warning("Could not enqueue the send job of channel %s.", channel_id, exc_info=True)
-            continue
+        if enqueue(SEND_JOB, tenant_id=tenant.pk, queue=QUEUE, channel_id=channel_id) is False:
+            continue  # Redis out of reach (logged): the next sweep tries again
         result.channels += 1
     return result
-
-
-def _send_job() -> Any:
-    from yuqing.notify import jobs  # the jobs module imports this one
-
-    return jobs.deliveries_send

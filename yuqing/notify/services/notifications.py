@@ -8,9 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yuqing.notify.models import Notification
-from yuqing.tenancy.models import Membership, Tenant
+from yuqing.tenancy.guard import tenant_service
+from yuqing.tenancy.models import Membership, Tenant, User
+from yuqing.tenancy.roles import Permission
 
 
+@tenant_service(None)
 def notification_send(
     *,
     tenant: Tenant,
@@ -46,7 +49,11 @@ def notification_send(
     return sent
 
 
-def notification_mark_read(*, tenant: Tenant, recipient: Membership, pks: list[int] | None = None) -> int:
+@tenant_service(Permission.READ)
+def notification_mark_read(
+    *, tenant: Tenant, actor: User | None, recipient: Membership, pks: list[int] | None = None
+) -> int:
+    """Mark the recipient's unread notifications (all, or those of `pks`) read; only theirs are touched."""
     unread = Notification.objects.for_tenant(tenant).filter(recipient=recipient, read_at__isnull=True)
     if pks is not None:
         unread = unread.filter(pk__in=pks)
@@ -67,6 +74,9 @@ class Outgoing:
 
 def notification_send_many(*, outgoing: list[Outgoing]) -> int:
     """Many notifications, of one or many tenants, in one INSERT (for sweeps; query count stays flat).
+
+    Platform code across tenants (no one tenant to work for), so no tenant service; one INSERT
+    needs no transaction of its own.
 
     Each row takes its recipient's tenant, so no row can reach another tenant. Rows whose
     (recipient, dedupe_key) was already sent are skipped by the database (ON CONFLICT DO NOTHING /

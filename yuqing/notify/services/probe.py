@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from yuqing.notify.models import Channel, Delivery
-from yuqing.notify.services.channels import require_configure
 from yuqing.notify.services.deliveries import delivery_enqueue
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 
 
+@tenant_service(Permission.CONFIGURE)
 def channel_send_test(*, tenant: Tenant, actor: User | None, channel: Channel) -> Delivery | None:
     """Queue a test message for `channel` (None, nothing queued, when the channel is inactive)."""
-    require_configure(tenant, actor)
     return delivery_enqueue(
         tenant=tenant,
         channel=channel,

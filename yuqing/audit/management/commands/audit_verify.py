@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from yuqing.audit.checkpoint import checkpoints_without_tenant
-from yuqing.audit.verify import CHUNK_SIZE, ChainReport, chain_verify_all
+from yuqing.audit.services.checkpoint import checkpoints_without_tenant
+from yuqing.audit.services.verify import CHUNK_SIZE, ChainReport, chain_verify_all
 from yuqing.tenancy.models import Tenant
 
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from yuqing.tenancy.models import Tenant
-from yuqing.workcalendar.holiday_file import holiday_file_parse
 from yuqing.workcalendar.services import calendar_overrides_import
+from yuqing.workcalendar.services.holiday_file import holiday_file_parse
 
 
 class Command(BaseCommand):

@@ -23,10 +23,10 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from yuqing.audit.chain import GENESIS_HASH, SCHEME_HMAC_SHA256, SCHEME_SHA256, event_recompute
-from yuqing.audit.checkpoint import CheckpointInvalid, checkpoint_problem, checkpoint_read, checkpoint_write
-from yuqing.audit.keys import UnknownAuditKey
 from yuqing.audit.models import AuditEvent
+from yuqing.audit.services.chain import GENESIS_HASH, SCHEME_HMAC_SHA256, SCHEME_SHA256, event_recompute
+from yuqing.audit.services.checkpoint import CheckpointInvalid, checkpoint_problem, checkpoint_read, checkpoint_write
+from yuqing.audit.services.keys import UnknownAuditKey
 from yuqing.tenancy.context import tenant_context
 from yuqing.tenancy.models import Tenant
 

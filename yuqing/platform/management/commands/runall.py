@@ -37,26 +37,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.utils.translation import gettext as _
 
+from yuqing.platform.demo_run import demo_logins_text, listen_address, portal_url
+
 STOP_TIMEOUT_SECONDS = 20
 READY_TIMEOUT_SECONDS = 60
 RESTART_WINDOW_SECONDS = 60
 DEFAULT_MAX_RESTARTS = 5
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 30.0
-
-
-def listen_address() -> tuple[str, int]:
-    return os.environ.get("YUQING_HOST") or "127.0.0.1", int(os.environ.get("YUQING_PORT") or 8000)
-
-
-def portal_url(host: str | None = None, port: int | None = None) -> str:
-    default_host, default_port = listen_address()
-    host, port = host or default_host, port or default_port
-    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - only to print a reachable address
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
 
 
 # Loaded here, not in the forked child: between fork and exec the child only makes one call.
@@ -310,8 +298,6 @@ class Command(BaseCommand):
             _("  Redis：%(redis)s") % {"redis": redis},
         ]
         if seeded:
-            from yuqing.tenancy.management.commands.seed_demo import demo_logins_text
-
             lines.append(demo_logins_text())
         lines += [_("按 Ctrl-C 停止。"), ""]
         self._write("\n".join(lines))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from itertools import groupby
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -12,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from yuqing.tenancy.demo import DEMO_PASSWORD, DEMO_TENANTS, DemoData, DemoStep, demo_logins
-from yuqing.tenancy.management.commands.runall import portal_url
+from yuqing.platform.demo_run import demo_logins_text
+from yuqing.tenancy.demo import DemoData, DemoStep
 
 
 def demo_steps_of(app_config: AppConfig) -> list[DemoStep]:
@@ -48,15 +47,3 @@ class Command(BaseCommand):
             self.stdout.write(_("演示数据已存在，未做任何修改。"))
         if not options["no_logins"] and verbosity >= 1:
             self.stdout.write(demo_logins_text())
-
-
-def demo_logins_text() -> str:
-    names = {spec.slug: spec.name for spec in DEMO_TENANTS}
-    lines = [_("演示账号（密码均为 %(password)s）：") % {"password": DEMO_PASSWORD}]
-    for slug, rows in groupby(demo_logins(), key=lambda row: row[0]):
-        lines.append(f"  {names[slug]}（{slug}）")
-        lines.extend(
-            f"    {username:<10} {name}\t{role}\t{department}" for _slug, username, name, role, department in rows
-        )
-    lines.append(_("门户地址：%(url)s") % {"url": portal_url()})
-    return "\n".join(lines)

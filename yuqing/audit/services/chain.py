@@ -16,13 +16,10 @@ import ipaddress
 import json
 from typing import Any
 
-from yuqing.audit.keys import current_key, key_by_id
+from yuqing.audit.models import SCHEME_HMAC_SHA256, SCHEME_SHA256
+from yuqing.audit.services.keys import current_key, key_by_id
 
 GENESIS_HASH = "0" * 64
-
-# The unkeyed scheme of the events written before the chain was keyed; never written any more.
-SCHEME_SHA256 = "sha256"
-SCHEME_HMAC_SHA256 = "hmac-sha256"
 
 
 def _canonical(value: Any) -> Any:

@@ -29,8 +29,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yuqing.audit.keys import UnknownAuditKey, current_key, key_by_id
 from yuqing.audit.models import AuditEvent
+from yuqing.audit.services.keys import UnknownAuditKey, current_key, key_by_id
 from yuqing.tenancy.models import Tenant
 
 VERSION = 1

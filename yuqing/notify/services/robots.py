@@ -33,10 +33,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-WECOM, DINGTALK, FEISHU = "wecom", "dingtalk", "feishu"
-ROBOT_KINDS = (WECOM, DINGTALK, FEISHU)
+# The kinds, limits, paths and level names the models store and show are defined beside them.
+from yuqing.notify.models import (  # noqa: F401 - part of the robots' protocol, used through this module
+    DINGTALK,
+    FEISHU,
+    LEVEL_LABELS,
+    RATE_LIMITS_PER_MINUTE,
+    ROBOT_KINDS,
+    WEBHOOK_PATHS,
+    WECOM,
+)
 
 WECOM_TEXT_MAX_BYTES = 2048
 WECOM_MARKDOWN_MAX_BYTES = 4096
@@ -44,28 +51,21 @@ DINGTALK_TEXT_MAX_BYTES = 4096  # DOMAIN.md gives none: a conservative figure
 FEISHU_BODY_MAX_BYTES = 20 * 1024
 ELLIPSIS = "…"
 
-# Messages per minute each platform accepts from one robot; Feishu also 5 a second.
-RATE_LIMITS_PER_MINUTE = {WECOM: 20, DINGTALK: 20, FEISHU: 100}
+# Feishu also takes at most 5 messages a second (per minute: models.RATE_LIMITS_PER_MINUTE).
 RATE_LIMITS_PER_SECOND = {FEISHU: 5}
 # How long a platform refuses a robot that went too fast (DingTalk blocks it for 10 minutes).
 BLOCKED_SECONDS_AFTER_RATE_LIMIT = {WECOM: 60, DINGTALK: 600, FEISHU: 60}
 
-# Where each platform's robots live (production accepts only these, over https) and their path.
+# Where each platform's robots live (production accepts only these, over https); their paths are
+# in models.WEBHOOK_PATHS.
 KNOWN_HOSTS = {
     WECOM: ("qyapi.weixin.qq.com",),
     DINGTALK: ("oapi.dingtalk.com",),
     FEISHU: ("open.feishu.cn", "open.larksuite.com"),
 }
-WEBHOOK_PATHS = {WECOM: "/cgi-bin/webhook/send", DINGTALK: "/robot/send", FEISHU: "/open-apis/bot/v2/hook/"}
 # The query parameter that carries the credential (Feishu carries it as the last path segment).
 CREDENTIAL_PARAMS = {WECOM: "key", DINGTALK: "access_token"}
 
-LEVEL_LABELS = {
-    1: gettext_lazy("红色 I 级"),
-    2: gettext_lazy("橙色 II 级"),
-    3: gettext_lazy("黄色 III 级"),
-    4: gettext_lazy("蓝色 IV 级"),
-}
 # WeCom markdown knows three colours: warning (orange-red), comment (grey), info (green).
 WECOM_COLOURS = {1: "warning", 2: "warning", 3: "comment", 4: "info"}
 FEISHU_TEMPLATES = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}

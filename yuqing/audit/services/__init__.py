@@ -10,8 +10,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from yuqing.audit.chain import GENESIS_HASH, canonical_ip, event_seal
 from yuqing.audit.models import AuditEvent
+from yuqing.audit.services.chain import GENESIS_HASH, canonical_ip, event_seal
 from yuqing.tenancy.models import Tenant, User
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
+# A helper of every other service, not a service behind tenant_service: it runs inside their
+# transaction and tenant (on hot paths: one event per change), and names no actor to check. Its
+# own atomic block is a savepoint there, and the transaction the row lock needs when called alone.
 @transaction.atomic
 def audit_record(
     *,

@@ -6,16 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from yuqing.audit.services import audit_record
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
-from yuqing.workcalendar.holiday_file import OverrideRow
+from yuqing.tenancy.roles import Permission
 from yuqing.workcalendar.models import BusinessCalendar, CalendarOverride, HolidayNotice, parse_years
-from yuqing.workcalendar.notice import notice_parse
+from yuqing.workcalendar.services.holiday_file import OverrideRow
+from yuqing.workcalendar.services.notice import notice_parse
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class OverrideImportResult:
     years: frozenset[int]
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def calendar_overrides_import(
     *,
     tenant: Tenant,
@@ -104,7 +103,7 @@ def _notice_summary(days: list[dict[str, str]]) -> dict[str, list[str]]:
     }
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def holiday_notice_load(
     *, tenant: Tenant, actor: User, year: int, text: str, ip_address: str | None = None
 ) -> NoticeLoadResult:
@@ -114,7 +113,6 @@ def holiday_notice_load(
     showed, and a notice with any error stores nothing, so the year's previous notice stays. The
     audit event names the days before and after.
     """
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
     parsed = notice_parse(text, year=year)
     if not parsed.is_valid:
         raise ValidationError(parsed.errors, code="notice_invalid")
