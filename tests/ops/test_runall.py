@@ -75,7 +75,9 @@ def _runall(tmp_path: Path, *args: str) -> Iterator[Running]:
         # one before it (a child that cannot start) stops everything.
         wait_for(lambda: "按 Ctrl-C 停止。" in run.output() or process.poll() is not None, 60)
         assert process.poll() is None, run.output()
-        assert answers(f"http://127.0.0.1:{port}/healthz")
+        # Started is not yet serving: a loaded machine (the suite on every core) takes a while to
+        # answer its first request, and no answer at all within the minute is the failure.
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 60)
         assert len(Worker.all(connection=run.redis)) >= 3 and CronScheduler.all(connection=run.redis)
         yield run
     finally:
