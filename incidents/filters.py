@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Tier
 from incidents.models import Incident, IncidentNature, Phase, Severity
-from incidents.selectors_portal import department_choices, nature_choices
-from incidents.sla_states import SLA_STATE_CHOICES, sla_state_q
+from incidents.selectors.choices import department_choices, nature_choices
+from incidents.selectors.sla import SLA_STATE_CHOICES, sla_state_q
 from yuqing.tenancy.models import Department, Tenant
 
 

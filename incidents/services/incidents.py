@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, Feedback
 from customers.services.feedback import feedback_escalate
-from incidents import phase_rules
 from incidents.models import (
     PHASE_ORDER,
     Incident,
@@ -50,6 +49,8 @@ from incidents.services.common import (
     tenant_scoped,
     timeline_add,
 )
+from incidents.services.phases import missing_fields
+from incidents.services.plans import plan_proposals
 from yuqing.audit.services import changes_between
 from yuqing.notify.models import Notification
 from yuqing.notify.services import notification_send
@@ -288,9 +289,7 @@ def _local(tenant: Tenant, moment: dt.datetime) -> str:
 
 def _propose_plans(tenant: Tenant, incident: Incident) -> None:
     """Severity I/II: say in the timeline which emergency plans could be launched (启动应急预案)."""
-    from incidents import plans
-
-    proposals = plans.plan_proposals(incident)
+    proposals = plan_proposals(incident)
     if not proposals:
         return
     timeline_add(
@@ -469,7 +468,7 @@ def _check_forward(tenant: Tenant, actor: User | None, row: Incident, current: P
         raise ValidationError(
             _("不能跳过阶段：请先进入“%(next)s”阶段。") % {"next": following.label}, code="skip_phase"
         )
-    missing = phase_rules.missing_fields(row)
+    missing = missing_fields(row)
     if missing:
         raise ValidationError(missing)
     if target == Phase.REVIEW:

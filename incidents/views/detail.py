@@ -8,21 +8,22 @@ from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
 
-from incidents import plans, selectors
+from incidents import selectors
 from incidents.forms import (
     PHASE_FIELDS,
     EvidenceForm,
+    ImprovementActionFormSet,
     MoveBackForm,
     NoteForm,
     PauseForm,
     PhaseFieldsForm,
+    ReviewForm,
     TaskForm,
     TimelineFilterForm,
 )
-from incidents.forms_review import ImprovementActionFormSet, ReviewForm
 from incidents.models import PHASE_ORDER, Incident, Phase, SlaClock
-from incidents.phase_rules import required_fields
-from incidents.selectors_portal import sla_clock_views
+from incidents.services import plans
+from incidents.services.phases import required_fields
 from yuqing.tenancy.roles import Permission, has_permission
 
 TIMELINE_LIMIT = 200  # the newest entries; the kind filter narrows further back
@@ -62,7 +63,7 @@ def timeline_kinds(request: HttpRequest) -> tuple[TimelineFilterForm, list[str] 
 
 def sla_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """What the SLA card needs: on the detail page and in the 30-second refresh alike."""
-    clocks = sla_clock_views(tenant=request.tenant, incident=incident)
+    clocks = selectors.sla_clock_views(tenant=request.tenant, incident=incident)
     return {
         "incident": incident,
         "now": timezone.now(),

@@ -16,12 +16,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from incidents import plans, selectors
-from incidents.forms import EvidenceForm, MoveBackForm, NoteForm, PauseForm
-from incidents.forms_review import ImprovementActionFormSet, ReviewForm
+from incidents import selectors
+from incidents.forms import EvidenceForm, ImprovementActionFormSet, MoveBackForm, NoteForm, PauseForm, ReviewForm
 from incidents.models import Evidence, ImprovementAction, Incident, Phase
 from incidents.services import evidence as evidence_services
 from incidents.services import incidents as services
+from incidents.services import plans
 from incidents.services import review as review_services
 from incidents.services import sla as sla_services
 from incidents.views.common import add_errors, error_message, post_only, with_tenant_time

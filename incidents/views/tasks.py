@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from incidents import selectors
 from incidents.forms import CommentForm, TaskForm, TaskStatusForm
 from incidents.models import IncidentTask, Phase, TaskComment
-from incidents.selectors_portal import department_choices
 from incidents.services import tasks as services
 from incidents.views.common import add_errors, error_message, post_only, with_tenant_time
 from incidents.views.detail import detail_context
@@ -62,7 +61,7 @@ def _task_page(request: HttpRequest, tasks: object) -> object:
 @with_tenant_time
 def task_queue(request: HttpRequest) -> HttpResponse:
     """A department's open tasks; the member's own department unless another is chosen."""
-    departments = list(department_choices(tenant=request.tenant))
+    departments = list(selectors.department_choices(tenant=request.tenant))
     wanted = request.GET.get("department")
     if wanted is None:
         wanted = str(request.membership.department_id or ALL)

@@ -3,7 +3,7 @@
 The plans themselves arrive with the training capability (预案 by scenario and severity, versioned
 and approved, each a checklist of department steps). It registers a provider at start-up:
 
-    from incidents.plans import PlanProposal, PlanStep, register_plan_provider
+    from incidents.services.plans import PlanProposal, PlanStep, register_plan_provider
 
     class TrainingPlans:
         def propose(self, incident):  # -> list[PlanProposal]

@@ -26,9 +26,8 @@ import datetime as dt
 from django.utils import timezone
 
 from customers.models import Customer, Feedback, Tier
-from incidents.demo_content import DEMO_INCIDENTS, DemoIncident
+from incidents.demo.content import DEMO_INCIDENTS, DemoIncident
 from incidents.models import PHASE_ORDER, Incident, IncidentNature, IncidentTask, Phase, SlaClock
-from incidents.phase_rules import required_fields
 from incidents.services import review as review_services
 from incidents.services import sla as sla_services
 from incidents.services import tasks as task_services
@@ -39,6 +38,7 @@ from incidents.services.incidents import (
     incident_open,
     incident_update,
 )
+from incidents.services.phases import required_fields
 from yuqing.tenancy.demo import DemoData
 from yuqing.tenancy.models import Department, Membership, Tenant
 from yuqing.workcalendar import deadlines

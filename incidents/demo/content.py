@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incidents.models import ImprovementAction, MediaLevel, Phase, Severity, SlaClock
-from incidents.sla_states import AT_RISK, BREACHED, ON_TRACK, PAUSED
+from incidents.selectors.sla import AT_RISK, BREACHED, ON_TRACK, PAUSED
 from yuqing.tenancy.models import Department
 
 K = Department.Kind
@@ -69,7 +69,7 @@ class DemoIncident:
     nature: str
     summary: str
     placed: Placement
-    sla_state: str  # what the incident shows once seeded (incidents.sla_states), MET for closed in time
+    sla_state: str  # what the incident shows once seeded (incidents.selectors.sla), MET for closed in time
     phase: str  # the phase the seed leaves it in
     owner: str
     departments: tuple[str, ...]
