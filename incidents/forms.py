@@ -33,11 +33,6 @@ class MemberChoiceField(forms.ModelChoiceField):
         return f"{obj.user}{department}"
 
 
-class MembersChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Membership) -> str:
-        return MemberChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
-
-
 class CustomersChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Customer) -> str:
         return f"{obj.name}（VIP）" if obj.tier == "vip" else obj.name
@@ -334,10 +329,6 @@ class TimelineFilterForm(forms.Form):
     kind = forms.MultipleChoiceField(
         label=_("类型"), choices=TimelineEntry.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-
-
-class PlanLaunchForm(forms.Form):
-    proposal = forms.CharField(widget=forms.HiddenInput, error_messages={"required": _("请选择要启动的预案。")})
 
 
 # The post-incident review (复盘): its texts and a formset of improvement actions.

@@ -16,7 +16,7 @@ every hour of such days). After opening, the clock the service started is checke
 one the placement assumed, so a policy rule changing under the demo fails loudly, not silently.
 
 Idempotent: an incident is looked up by its title within the tenant and created only when missing.
-The words are in incidents/demo_content.py.
+The words are in incidents/demo/content.py.
 """
 
 from __future__ import annotations

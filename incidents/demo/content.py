@@ -1,6 +1,7 @@
 """The demo incidents' words: realistic 舆情 cases of a leasing company and a project-finance bank.
 
-Plain data, kept apart from incidents/demo.py (which drives the services) so either reads on its own.
+Plain data, kept apart from the seeder (incidents/demo/__init__.py, which drives the services) so
+either reads on its own.
 
 Times are relative to the incident's own SLA clock, not to the wall clock: `placed` says how much of
 which clock the incident has used when the seed runs (a share of 0.875 of a 4-hour first response
