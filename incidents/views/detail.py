@@ -91,7 +91,7 @@ def detail_context(request: HttpRequest, incident: Incident, **bound: forms.Form
     tenant = request.tenant
     context = {**sla_context(request, incident), **timeline_context(request, incident)}
     is_open = context["is_open"]
-    review = incident.review if _has_review(incident) else None
+    review = incident.review if incident.has_review else None
     show_plans = incident.severity in plans.PLAN_SEVERITIES and is_open
     context.update(
         {
@@ -122,11 +122,3 @@ def detail_context(request: HttpRequest, incident: Incident, **bound: forms.Form
         }
     )
     return context
-
-
-def _has_review(incident: Incident) -> bool:
-    try:
-        incident.review  # noqa: B018 -- a OneToOne reverse access raises when there is none
-    except Incident.review.RelatedObjectDoesNotExist:
-        return False
-    return True
