@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import django_filters
@@ -105,7 +106,5 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(opened_at__lt=self._start_of(value + dt.timedelta(days=1)))
 
     def _start_of(self, day: dt.date) -> dt.datetime:
-        # Dates are the tenant's calendar days, not UTC ones.
-        from zoneinfo import ZoneInfo
-
-        return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(self.tenant.time_zone))
+        # Dates are the tenant's calendar days, not UTC ones: the same zone as `with_tenant_time`.
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(self.tenant.time_zone))
