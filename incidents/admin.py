@@ -1,5 +1,7 @@
 """Admin of incident configuration (natures, SLA policies) and a read-mostly view of the cases.
 
+An SLA policy's limits are the model's own (`SlaPolicy.clean`), so the admin form shows them per field.
+
 Incidents, tasks and the timeline are worked in the portal, where the services keep the phases,
 SLA clocks, timeline and audit trail consistent. Here they can be looked up, not rewritten: the
 timeline is append-only, and an incident edited behind the services' back would leave its clocks
@@ -10,15 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import ClockKind, Incident, IncidentNature, IncidentTask, SlaPolicy, TimelineEntry
+from incidents.models import Incident, IncidentNature, IncidentTask, SlaPolicy, TimelineEntry
 from yuqing.tenancy.admin import TenantScopedAdmin
-
-DAY_CLOCKS = {ClockKind.WORKING_DAYS, ClockKind.CALENDAR_DAYS}
 
 
 class ReadOnlyAdmin(TenantScopedAdmin):
@@ -47,34 +46,8 @@ class IncidentNatureAdmin(TenantScopedAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class SlaPolicyForm(forms.ModelForm):
-    class Meta:
-        model = SlaPolicy
-        fields = "__all__"  # noqa: DJ007 - the admin picks the fields (and hides the tenant from tenant admins)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        kind = data.get("clock_kind")
-        minutes, days = data.get("resolution_minutes"), data.get("resolution_days")
-        first = data.get("first_response_minutes")
-        if first is not None and first < 1:
-            self.add_error("first_response_minutes", _("首次响应时限至少为 1 分钟。"))
-        if kind in DAY_CLOCKS:
-            if not days:
-                self.add_error("resolution_days", _("按工作日或自然日计时时，请填写处置时限（天）。"))
-            if minutes:
-                self.add_error("resolution_minutes", _("按天计时的策略不使用分钟时限，请留空。"))
-        elif kind:
-            if not minutes:
-                self.add_error("resolution_minutes", _("按小时计时时，请填写处置时限（分钟）。"))
-            if days:
-                self.add_error("resolution_days", _("按小时计时的策略不使用天数时限，请留空。"))
-        return data
-
-
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(TenantScopedAdmin):
-    form = SlaPolicyForm
     list_display = [
         "severity",
         "tier",

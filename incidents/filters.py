@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import django_filters
@@ -15,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Tier
 from incidents.models import Incident, IncidentNature, Phase, Severity
-from incidents.selectors_portal import department_choices, nature_choices
-from incidents.sla_states import SLA_STATE_CHOICES, sla_state_q
+from incidents.selectors.choices import department_choices, nature_choices
+from incidents.selectors.sla import SLA_STATE_CHOICES, sla_state_q
 from yuqing.tenancy.models import Department, Tenant
 
 
@@ -105,7 +106,5 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(opened_at__lt=self._start_of(value + dt.timedelta(days=1)))
 
     def _start_of(self, day: dt.date) -> dt.datetime:
-        # Dates are the tenant's calendar days, not UTC ones.
-        from zoneinfo import ZoneInfo
-
-        return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(self.tenant.time_zone))
+        # Dates are the tenant's calendar days, not UTC ones: the same zone as `with_tenant_time`.
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(self.tenant.time_zone))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +142,14 @@ class Incident(TenantOwned):
     @property
     def is_open(self) -> bool:
         return self.phase != Phase.CLOSED
+
+    @property
+    def has_review(self) -> bool:
+        try:
+            self.review  # noqa: B018 -- the reverse one-to-one raises when there is none
+        except IncidentReview.DoesNotExist:
+            return False
+        return True
 
 
 class IncidentTask(TenantOwned):
@@ -313,6 +322,10 @@ class ClockKind(models.TextChoices):
     CALENDAR_DAYS = "calendar_days", _("自然日（节假日顺延）")
 
 
+# The clocks that count whole days (a resolution in days); the others count minutes.
+DAY_CLOCKS = frozenset({ClockKind.WORKING_DAYS, ClockKind.CALENDAR_DAYS})
+
+
 class SlaPolicy(TenantOwned):
     """Targets for one severity × customer tier. Hour clocks use minutes; day clocks use days."""
 
@@ -332,6 +345,25 @@ class SlaPolicy(TenantOwned):
         validators=[MinValueValidator(Decimal("0.10")), MaxValueValidator(Decimal("0.99"))],
     )
     legal_basis = models.CharField(_("依据"), max_length=300, blank=True)
+
+    def clean(self) -> None:
+        """The targets the clock kind counts in: minutes on an hour clock, whole days on a day clock."""
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.first_response_minutes is not None and self.first_response_minutes < 1:
+            errors["first_response_minutes"] = _("首次响应时限至少为 1 分钟。")
+        if self.clock_kind in DAY_CLOCKS:
+            if not self.resolution_days:
+                errors["resolution_days"] = _("按工作日或自然日计时时，请填写处置时限（天）。")
+            if self.resolution_minutes:
+                errors["resolution_minutes"] = _("按天计时的策略不使用分钟时限，请留空。")
+        elif self.clock_kind:
+            if not self.resolution_minutes:
+                errors["resolution_minutes"] = _("按小时计时时，请填写处置时限（分钟）。")
+            if self.resolution_days:
+                errors["resolution_days"] = _("按小时计时的策略不使用天数时限，请留空。")
+        if errors:
+            raise ValidationError(errors)
 
     class Meta:
         verbose_name = _("SLA 策略")

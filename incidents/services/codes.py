@@ -14,6 +14,7 @@ import zoneinfo
 from django.utils import timezone
 
 from incidents.models import IncidentCounter
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 
 CODE_PREFIX = "YQ"
@@ -23,6 +24,7 @@ def format_code(year: int, number: int) -> str:
     return f"{CODE_PREFIX}-{year}-{number:04d}"
 
 
+@tenant_service(None)
 def incident_code_take(*, tenant: Tenant, now: dt.datetime | None = None) -> str:
     """The next code of the tenant's year (its own time zone). Call inside the creating transaction."""
     year = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).year

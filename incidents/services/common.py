@@ -1,10 +1,14 @@
-"""What the incident services share: role checks, tenant checks of related rows, timeline and audit."""
+"""What the incident services share: tenant checks of related rows, the row lock, timeline and audit.
+
+These are steps inside a service that `tenancy.guard.tenant_service` already guards (its tenant,
+its actor's permission, its transaction), never called on their own, so they take no guard of
+their own: a savepoint per timeline line would only cost queries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import wraps
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,41 +16,8 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Incident, Phase, TimelineEntry
 from yuqing.audit.services import audit_record
-from yuqing.tenancy.context import peek_current_tenant, tenant_context
 from yuqing.tenancy.models import Department, Membership, Tenant, User
-from yuqing.tenancy.roles import Permission, has_permission, require_permission
-from yuqing.tenancy.selectors import membership_of
-
-R = TypeVar("R")
-
-
-def tenant_scoped(func: Callable[..., R]) -> Callable[..., R]:
-    """Run a service in its `tenant`'s context when none is current (a job, a command, a test).
-
-    Related managers (incident.customers, task.incident...) query through the scoped managers, so
-    they need a current tenant; in a request the middleware has set it already. A different current
-    tenant is not replaced: the scoped managers then refuse with TenantMismatch.
-    """
-
-    @wraps(func)
-    def run(*args: Any, tenant: Any, **kwargs: Any) -> R:
-        if peek_current_tenant() is None:
-            with tenant_context(tenant):
-                return func(*args, tenant=tenant, **kwargs)
-        return func(*args, tenant=tenant, **kwargs)
-
-    return run
-
-
-def require_role(*, tenant: Tenant, actor: User | None, permission: Permission = Permission.WRITE) -> None:
-    """Members need `permission` in `tenant`.
-
-    `actor=None` is platform code (jobs, demo data, the feedback escalation hook) and a superuser is
-    the platform operator in the admin: both may, and the audit event names them.
-    """
-    if actor is None or actor.is_superuser:
-        return
-    require_permission(membership_of(tenant=tenant, user=actor), permission)
+from yuqing.tenancy.roles import Permission, has_permission
 
 
 def locked_incident(tenant: Tenant, incident: Incident) -> Incident:

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import Evidence, Incident, TimelineEntry
-from incidents.services.common import audit, require_open, require_role, tenant_scoped, timeline_add
+from incidents.services.common import audit, require_open, timeline_add
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # extension → (content type, how the content is recognised)
@@ -135,8 +136,7 @@ def _check_file(upload: UploadedFile) -> tuple[str, str]:
     return ALLOWED_TYPES[extension], digest.hexdigest()
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def evidence_add(
     *,
     tenant: Tenant,
@@ -147,7 +147,6 @@ def evidence_add(
     url: str = "",
 ) -> Evidence:
     """A file, a link, or both (a screenshot and the post it shows)."""
-    require_role(tenant=tenant, actor=actor)
     if incident.tenant_id != tenant.pk:
         raise ValidationError(_("事件不属于本机构。"))
     require_open(incident)

@@ -18,14 +18,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Feedback
 from customers.services.feedback import feedback_escalate
-from incidents import phase_rules
 from incidents.models import (
     PHASE_ORDER,
     Incident,
@@ -46,16 +44,16 @@ from incidents.services.common import (
     check_owned,
     locked_incident,
     require_open,
-    require_role,
-    tenant_scoped,
     timeline_add,
 )
+from incidents.services.phases import missing_fields
+from incidents.services.plans import plan_proposals
 from yuqing.audit.services import changes_between
 from yuqing.notify.models import Notification
 from yuqing.notify.services import notification_send
+from yuqing.tenancy.guard import actor_may, actor_membership, tenant_service
 from yuqing.tenancy.models import Department, Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission
-from yuqing.tenancy.selectors import membership_of
 
 DEFAULT_NATURES = ["个体言论", "对商业模式的质疑", "对产品或服务的质疑", "谣言", "监管关注", "数据泄露", "其他"]
 # How far a discovery time may lie ahead of the server clock (a desk PC running slightly fast).
@@ -83,7 +81,7 @@ MANY_FIELDS = ("departments", "customers")
 SHOWN_VALUES = ("title", "severity", "nature", "owner", "estimated_reach", "media_level", "regions", "facts_when")
 
 
-@tenant_scoped
+@tenant_service(None)
 def incident_natures_ensure(*, tenant: Tenant) -> list[IncidentNature]:
     """Create the default natures the tenant lacks (by name); return the tenant's natures."""
     have = set(IncidentNature.objects.for_tenant(tenant).values_list("name", flat=True))
@@ -178,8 +176,7 @@ def _incident_link(incident: Incident) -> str:
 # ---------------------------------------------------------------------------------------- writes
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def incident_open(
     *,
     tenant: Tenant,
@@ -198,7 +195,6 @@ def incident_open(
     regions: str = "",
 ) -> Incident:
     """Register an incident in 响应与信息收集, with the next code of the year and its SLA clocks running."""
-    require_role(tenant=tenant, actor=actor)
     now = timezone.now()
     values = _clean_scalars(
         tenant,
@@ -288,9 +284,7 @@ def _local(tenant: Tenant, moment: dt.datetime) -> str:
 
 def _propose_plans(tenant: Tenant, incident: Incident) -> None:
     """Severity I/II: say in the timeline which emergency plans could be launched (启动应急预案)."""
-    from incidents import plans
-
-    proposals = plans.plan_proposals(incident)
+    proposals = plan_proposals(incident)
     if not proposals:
         return
     timeline_add(
@@ -314,8 +308,7 @@ def _display(name: str, value: Any) -> str:
     return str(value)
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def incident_update(*, tenant: Tenant, actor: User | None, incident: Incident, **fields: Any) -> Incident:
     """Change the incident's facts, scope, owner, departments or customers (not its phase).
 
@@ -325,7 +318,6 @@ def incident_update(*, tenant: Tenant, actor: User | None, incident: Incident, *
     unknown = set(fields) - set(SCALAR_FIELDS) - set(MANY_FIELDS)
     if unknown:
         raise TypeError(f"incident_update() cannot change: {', '.join(sorted(unknown))}")
-    require_role(tenant=tenant, actor=actor)
     row = locked_incident(tenant, incident)
     require_open(row)
     scalars = _clean_scalars(tenant, {name: value for name, value in fields.items() if name in SCALAR_FIELDS})
@@ -374,8 +366,7 @@ def _phase_index(phase: str) -> int:
     return PHASE_ORDER.index(Phase(phase))
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def incident_move(
     *, tenant: Tenant, actor: User | None, incident: Incident, to_phase: str, reason: str = ""
 ) -> Incident:
@@ -385,7 +376,6 @@ def incident_move(
     is the resolution (its clock is met). Closing needs the review and Permission.APPROVE; so does
     reopening a closed incident. Going back before 复盘 reopens the resolution clock.
     """
-    require_role(tenant=tenant, actor=actor)
     try:
         target = Phase(to_phase)
     except ValueError:
@@ -402,7 +392,8 @@ def incident_move(
         if not reason:
             raise ValidationError({"reason": _("退回到更早的阶段必须填写原因。")})
         if current == Phase.CLOSED:
-            _require_approval(tenant, actor, _("重新打开已关闭的事件需要主管或管理员审批。"))
+            if not actor_may(tenant=tenant, actor=actor, permission=Permission.APPROVE):
+                raise PermissionDenied(_("重新打开已关闭的事件需要主管或管理员审批。"))
 
     now = timezone.now()
     fields = ["phase", "updated_at"]
@@ -456,20 +447,13 @@ def incident_move(
     return row
 
 
-def _require_approval(tenant: Tenant, actor: User | None, message: str) -> None:
-    if actor is None or actor.is_superuser:
-        return
-    if not has_permission(membership_of(tenant=tenant, user=actor), Permission.APPROVE):
-        raise PermissionDenied(message)
-
-
 def _check_forward(tenant: Tenant, actor: User | None, row: Incident, current: Phase, target: Phase) -> None:
     if _phase_index(target) != _phase_index(current) + 1:
         following = PHASE_ORDER[_phase_index(current) + 1]
         raise ValidationError(
             _("不能跳过阶段：请先进入“%(next)s”阶段。") % {"next": following.label}, code="skip_phase"
         )
-    missing = phase_rules.missing_fields(row)
+    missing = missing_fields(row)
     if missing:
         raise ValidationError(missing)
     if target == Phase.REVIEW:
@@ -484,21 +468,14 @@ def _check_forward(tenant: Tenant, actor: User | None, row: Incident, current: P
                 code="open_tasks",
             )
     if target == Phase.CLOSED:
-        _require_approval(tenant, actor, _("关闭事件需要主管或管理员审批。"))
-        if not _has_review(row):
+        # The guard let a writer in; closing is the desk's sign-off, with a message that says so.
+        if not actor_may(tenant=tenant, actor=actor, permission=Permission.APPROVE):
+            raise PermissionDenied(_("关闭事件需要主管或管理员审批。"))
+        if not row.has_review:
             raise ValidationError(_("请先完成复盘（填写根本原因）再关闭事件。"), code="no_review")
 
 
-def _has_review(incident: Incident) -> bool:
-    try:
-        incident.review  # noqa: B018 -- the reverse one-to-one raises when there is none
-    except Incident.review.RelatedObjectDoesNotExist:
-        return False
-    return True
-
-
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def incident_open_from_feedback(
     *, tenant: Tenant, actor: User | None, feedback: Feedback, severity: int, title: str = ""
 ) -> Incident:
@@ -508,7 +485,6 @@ def incident_open_from_feedback(
     its audit trail; the incident links the item and its customer. The owner is the item's handler
     when they may handle incidents, else the acting member.
     """
-    require_role(tenant=tenant, actor=actor)
     if feedback.tenant_id != tenant.pk:
         raise ValidationError({"feedback": _("反馈不属于本机构。")})
     wanted_title = (title or "").strip()
@@ -524,7 +500,7 @@ def _open_for_feedback(
 ) -> Incident:
     owner = feedback.handler if feedback.handler_id else None
     if owner is None or not owner.is_active or not has_permission(owner, Permission.WRITE):
-        acting = membership_of(tenant=tenant, user=actor) if actor is not None else None
+        acting = actor_membership(tenant=tenant, actor=actor)
         owner = acting if has_permission(acting, Permission.WRITE) else None
     return incident_open(
         tenant=tenant,
@@ -548,13 +524,11 @@ def open_incident_for_escalated_feedback(feedback: Feedback) -> Incident:
     return _open_for_feedback(tenant=feedback.tenant, actor=None, feedback=feedback, severity=Severity.III)
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def incident_note_add(
     *, tenant: Tenant, actor: User | None, incident: Incident, body: str, kind: str = TimelineEntry.Kind.NOTE
 ) -> TimelineEntry:
     """A note, or a communication in or out (来文/来电, 对外沟通), on the incident's timeline."""
-    require_role(tenant=tenant, actor=actor)
     if incident.tenant_id != tenant.pk:
         raise ValidationError(_("事件不属于本机构。"))
     if kind not in NOTE_KINDS:

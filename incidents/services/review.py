@@ -13,15 +13,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import ImprovementAction, Incident, IncidentReview, Phase, TimelineEntry
-from incidents.services.common import audit, check_member, locked_incident, require_role, tenant_scoped, timeline_add
+from incidents.services.common import audit, check_member, locked_incident, timeline_add
 from yuqing.notify.models import Notification
 from yuqing.notify.services import notification_send
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 
 
 def _clean_actions(tenant: Tenant, actions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -54,8 +55,7 @@ def _clean_actions(tenant: Tenant, actions: Iterable[Mapping[str, Any]]) -> list
     return cleaned
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def review_record(
     *,
     tenant: Tenant,
@@ -66,7 +66,6 @@ def review_record(
     what_did_not: str = "",
     actions: Iterable[Mapping[str, Any]] = (),
 ) -> IncidentReview:
-    require_role(tenant=tenant, actor=actor)
     if incident.tenant_id != tenant.pk:
         raise ValidationError(_("事件不属于本机构。"))
     row = locked_incident(tenant, incident)
@@ -138,10 +137,8 @@ def review_record(
     return review
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def improvement_action_complete(*, tenant: Tenant, actor: User, action: ImprovementAction) -> ImprovementAction:
-    require_role(tenant=tenant, actor=actor)
     if action.tenant_id != tenant.pk:
         raise ValidationError(_("改进措施不属于本机构。"))
     row = (

@@ -38,7 +38,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,8 +46,10 @@ from customers.models import Customer, ServiceStrategy, Tier
 from customers.selectors.customers import customer_service_profiles
 from customers.services.tiering import service_strategy_defaults
 from incidents.models import ClockKind, Incident, Severity, SlaClock, SlaPause, SlaPolicy, TimelineEntry
-from incidents.services.common import audit, require_open, require_role, tenant_scoped, timeline_add
+from incidents.services.common import audit, require_open, timeline_add
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 from yuqing.workcalendar import deadlines
 from yuqing.workcalendar.selectors import calendar_for_tenant
 
@@ -101,7 +102,7 @@ def _vip_factor(tenant: Tenant) -> Decimal:
     return (strategy or service_strategy_defaults(Tier.VIP)).sla_factor
 
 
-@tenant_scoped
+@tenant_service(None)
 def sla_policies_ensure(*, tenant: Tenant) -> dict[tuple[int, str], SlaPolicy]:
     """Create the default policies the tenant lacks (severity I–IV × VIP/standard); return all of them.
 
@@ -273,7 +274,7 @@ def _locked_clocks(tenant: Tenant, incident: Incident, **lookup: object) -> list
 # ----------------------------------------------------------------------------------------- writes
 
 
-@tenant_scoped
+@tenant_service(None)
 def sla_clocks_start(
     *, tenant: Tenant, incident: Incident, calendar: deadlines.Calendar | None = None
 ) -> list[SlaClock]:
@@ -308,14 +309,12 @@ def _clock_label(kind: str) -> str:
     return str(Kind(kind).label)
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def sla_pause(*, tenant: Tenant, actor: User | None, incident: Incident, reason: str) -> list[SlaClock]:
     """Stop the incident's running clocks while waiting on the customer or a regulator.
 
     A clock already past its deadline is not paused: a pause cannot hide a breach (the sweep records it).
     """
-    require_role(tenant=tenant, actor=actor)
     require_open(incident)
     reason = (reason or "").strip()
     if not reason:
@@ -343,11 +342,9 @@ def sla_pause(*, tenant: Tenant, actor: User | None, incident: Incident, reason:
     return clocks
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def sla_resume(*, tenant: Tenant, actor: User | None, incident: Incident) -> list[SlaClock]:
     """Run the paused clocks again; their deadlines move by the clock time that stood still."""
-    require_role(tenant=tenant, actor=actor)
     clocks = _locked_clocks(tenant, incident, state=State.PAUSED)
     if not clocks:
         raise ValidationError(_("当前没有已暂停的计时。"), code="nothing_paused")
@@ -396,8 +393,7 @@ def _retime(clock: SlaClock, target: ClockTarget, cal: deadlines.Calendar, now: 
     return before != (warn_at, deadline_at, target.clock_kind, policy_id, basis)
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def sla_recompute(*, tenant: Tenant, incident: Incident, actor: User | None = None) -> list[SlaClock]:
     """Move the deadlines of the clocks still counting after the severity or the customer tier changed.
 
@@ -472,7 +468,7 @@ def sla_recompute(*, tenant: Tenant, incident: Incident, actor: User | None = No
 # ------------------------------------------------------------ stopping, reopening (incident_move)
 
 
-@tenant_scoped
+@tenant_service(None)
 def sla_clock_stop(*, tenant: Tenant, incident: Incident, kind: str, at: dt.datetime) -> SlaClock | None:
     """The target of `kind` was met at `at`: the clock stops, met in time or breached.
 
@@ -504,7 +500,7 @@ def _terms_pair(tenant: Tenant, incident: Incident) -> tuple[SlaPolicy | None, S
     return terms.policy, terms.source
 
 
-@tenant_scoped
+@tenant_service(None)
 def sla_clock_reopen(*, tenant: Tenant, incident: Incident, kind: str) -> SlaClock | None:
     """The target turned out not met (the incident went back): the clock counts again, deadline unchanged.
 
@@ -520,7 +516,7 @@ def sla_clock_reopen(*, tenant: Tenant, incident: Incident, kind: str) -> SlaClo
     return clock
 
 
-@tenant_scoped
+@tenant_service(None)
 def sla_clocks_cancel(*, tenant: Tenant, incident: Incident, at: dt.datetime) -> int:
     """Closing: clocks still counting (a target added after it was met) stop without an outcome."""
     SlaPause.objects.for_tenant(tenant).filter(clock__incident=incident, ended_at__isnull=True).update(ended_at=at)

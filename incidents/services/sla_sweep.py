@@ -17,7 +17,7 @@ incidents. A batch is one transaction:
 
 A worker killed mid-batch rolls the whole batch back, and the next sweep does it again. The
 statements per batch are a fixed number whatever the batch holds (escalation lookups are batched
-in `incidents.escalation`), plus one audit event per tenant that had events.
+in `incidents.services.escalation`), plus one audit event per tenant that had events.
 
 A moved deadline (sla_recompute) is a new (clock, kind, deadline): it warns and breaches again.
 """
@@ -35,8 +35,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.escalation import MEMBER_FIELDS, USER_FIELDS, Audience, audiences
 from incidents.models import SlaClock, SlaEvent, TimelineEntry
+from incidents.services.escalation import MEMBER_FIELDS, USER_FIELDS, Audience, audiences
 from yuqing.audit.services import audit_record
 from yuqing.notify.models import Channel, Notification
 from yuqing.notify.services import Outgoing, notification_send_many, notify_channels, robots

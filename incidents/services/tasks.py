@@ -11,7 +11,6 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,13 +21,13 @@ from incidents.services.common import (
     check_department,
     check_member,
     require_open,
-    require_role,
-    tenant_scoped,
     timeline_add,
 )
 from yuqing.notify.models import Notification
 from yuqing.notify.services import notification_send
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Department, Membership, Tenant, User
+from yuqing.tenancy.roles import Permission
 
 Status = IncidentTask.Status
 # A mention ends where a username cannot go on: "@li请处理" mentions li, "@lisa" does not mention li.
@@ -51,8 +50,7 @@ def _locked_task(tenant: Tenant, task: IncidentTask) -> IncidentTask:
     )
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def task_create(
     *,
     tenant: Tenant,
@@ -64,7 +62,6 @@ def task_create(
     assignee: Membership | None = None,
     due_at: dt.datetime | None = None,
 ) -> IncidentTask:
-    require_role(tenant=tenant, actor=actor)
     if incident.tenant_id != tenant.pk:
         raise ValidationError(_("事件不属于本机构。"))
     require_open(incident)
@@ -127,11 +124,9 @@ def task_create(
     return task
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def task_set_status(*, tenant: Tenant, actor: User | None, task: IncidentTask, status: str) -> IncidentTask:
     """Any status to any other; done sets the completion time, reopening clears it."""
-    require_role(tenant=tenant, actor=actor)
     if status not in Status.values:
         raise ValidationError({"status": _("未知的任务状态。")})
     row = _locked_task(tenant, task)
@@ -177,11 +172,9 @@ def mentioned_members(tenant: Tenant, body: str) -> list[Membership]:
     return list(found.values())
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def task_comment_add(*, tenant: Tenant, actor: User, task: IncidentTask, body: str) -> TaskComment:
     """A comment on a task; colleagues mentioned as @username get a notification in the portal."""
-    require_role(tenant=tenant, actor=actor)
     if task.tenant_id != tenant.pk:
         raise ValidationError(_("任务不属于本机构。"))
     body = (body or "").strip()

@@ -10,7 +10,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from incidents.sla_states import SLA_STATE_CSS, SLA_STATE_LABELS
+from incidents.selectors.sla import SLA_STATE_CSS, SLA_STATE_LABELS
 
 register = template.Library()
 

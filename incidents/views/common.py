@@ -1,55 +1,41 @@
-"""Helpers the incident views share: tenant time, htmx detection, service errors onto forms."""
+"""What the incident views share beyond yuqing.platform.http: POST-only actions on one object."""
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from django import forms
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_POST
 
+from incidents import selectors
+from incidents.models import Incident
 
-def with_tenant_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Dates typed into forms and shown on pages are in the tenant's own time zone."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with timezone.override(zoneinfo.ZoneInfo(request.tenant.time_zone)):
-            return view(request, *args, **kwargs)
-
-    return wrapped
+T = TypeVar("T")
+View = Callable[..., HttpResponse]
 
 
-def is_htmx(request: HttpRequest) -> bool:
-    """htmx swapping part of a page, not restoring a whole page from its history."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+def post_to(
+    lookup: Callable[[HttpRequest, Any], T],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A POST-only action on the object `lookup(request, pk)` finds, called as `view(request, obj)`.
+
+    The object is looked up before the method is checked: another tenant's object answers 404
+    to a GET as to a POST, exactly like a missing one, and only an own object's GET gets 405.
+    """
+
+    def decorator(view: View) -> View:
+        guarded = require_POST(view)
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, pk: Any) -> HttpResponse:
+            return guarded(request, lookup(request, pk))
+
+        return wrapped
+
+    return decorator
 
 
-def post_only(request: HttpRequest) -> HttpResponse | None:
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
-def add_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: per field where the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def error_message(request: HttpRequest, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
-
-
-def form_errors_message(request: HttpRequest, form: forms.Form) -> None:
-    """A form that lives on the detail page failed: say why at the top of the page too."""
-    lines = [str(error) for error in form.non_field_errors()]
-    for field in form:
-        lines.extend(f"{field.label}：{error}" for error in field.errors)
-    messages.error(request, " ".join(lines))
+def incident_of(request: HttpRequest, pk: Any) -> Incident:
+    return selectors.incident_get(tenant=request.tenant, pk=pk)

@@ -8,21 +8,22 @@ from django import forms
 from django.http import HttpRequest
 from django.utils import timezone
 
-from incidents import plans, selectors
+from incidents import selectors
 from incidents.forms import (
     PHASE_FIELDS,
     EvidenceForm,
+    ImprovementActionFormSet,
     MoveBackForm,
     NoteForm,
     PauseForm,
     PhaseFieldsForm,
+    ReviewForm,
     TaskForm,
     TimelineFilterForm,
 )
-from incidents.forms_review import ImprovementActionFormSet, ReviewForm
 from incidents.models import PHASE_ORDER, Incident, Phase, SlaClock
-from incidents.phase_rules import required_fields
-from incidents.selectors_portal import sla_clock_views
+from incidents.services import plans
+from incidents.services.phases import required_fields
 from yuqing.tenancy.roles import Permission, has_permission
 
 TIMELINE_LIMIT = 200  # the newest entries; the kind filter narrows further back
@@ -62,7 +63,7 @@ def timeline_kinds(request: HttpRequest) -> tuple[TimelineFilterForm, list[str] 
 
 def sla_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """What the SLA card needs: on the detail page and in the 30-second refresh alike."""
-    clocks = sla_clock_views(tenant=request.tenant, incident=incident)
+    clocks = selectors.sla_clock_views(tenant=request.tenant, incident=incident)
     return {
         "incident": incident,
         "now": timezone.now(),
@@ -90,7 +91,7 @@ def detail_context(request: HttpRequest, incident: Incident, **bound: forms.Form
     tenant = request.tenant
     context = {**sla_context(request, incident), **timeline_context(request, incident)}
     is_open = context["is_open"]
-    review = incident.review if _has_review(incident) else None
+    review = incident.review if incident.has_review else None
     show_plans = incident.severity in plans.PLAN_SEVERITIES and is_open
     context.update(
         {
@@ -121,11 +122,3 @@ def detail_context(request: HttpRequest, incident: Incident, **bound: forms.Form
         }
     )
     return context
-
-
-def _has_review(incident: Incident) -> bool:
-    try:
-        incident.review  # noqa: B018 -- a OneToOne reverse access raises when there is none
-    except Incident.review.RelatedObjectDoesNotExist:
-        return False
-    return True

@@ -16,19 +16,26 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from incidents import plans, selectors
-from incidents.forms import EvidenceForm, MoveBackForm, NoteForm, PauseForm
-from incidents.forms_review import ImprovementActionFormSet, ReviewForm
+from incidents import selectors
+from incidents.forms import EvidenceForm, ImprovementActionFormSet, MoveBackForm, NoteForm, PauseForm, ReviewForm
 from incidents.models import Evidence, ImprovementAction, Incident, Phase
 from incidents.services import evidence as evidence_services
 from incidents.services import incidents as services
+from incidents.services import plans
 from incidents.services import review as review_services
 from incidents.services import sla as sla_services
-from incidents.views.common import add_errors, error_message, post_only, with_tenant_time
+from incidents.views.common import incident_of, post_to
 from incidents.views.detail import advance_form, detail_context, next_phase
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
+
+
+def _improvement_action(request: HttpRequest, pk: int) -> ImprovementAction:
+    return get_for_tenant(
+        ImprovementAction.objects.for_tenant(request.tenant).select_related("review"), tenant=request.tenant, pk=pk
+    )
 
 
 def _detail_with_errors(request: HttpRequest, incident: Incident, **bound: object) -> HttpResponse:
@@ -44,11 +51,9 @@ def _back_to(incident: Incident, anchor: str = "") -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_advance(request: HttpRequest, pk: int) -> HttpResponse:
+@post_to(incident_of)
+def incident_advance(request: HttpRequest, incident: Incident) -> HttpResponse:
     """Save the current phase's fields and move on to the next phase, in one transaction."""
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
     target = next_phase(incident)
     if target is None:
         messages.error(request, _("事件已关闭，没有下一阶段。"))
@@ -57,7 +62,7 @@ def incident_advance(request: HttpRequest, pk: int) -> HttpResponse:
     if form is not None and not form.is_valid():
         return _detail_with_errors(request, incident, advance_form=form, open_section="advance")
     changes = form.changed_values() if form is not None else {}
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)  # the form wrote onto its instance
+    incident = selectors.incident_get(tenant=request.tenant, pk=incident.pk)  # the form wrote onto its instance
     try:
         with transaction.atomic():
             if changes:
@@ -72,8 +77,8 @@ def incident_advance(request: HttpRequest, pk: int) -> HttpResponse:
         if form is None:
             error_message(request, error)
             return _back_to(incident)
-        add_errors(form, error)
-        incident = selectors.incident_get(tenant=request.tenant, pk=pk)
+        add_service_errors(form, error)
+        incident = selectors.incident_get(tenant=request.tenant, pk=incident.pk)
         return _detail_with_errors(request, incident, advance_form=form, open_section="advance")
     messages.success(request, _("事件已进入“%(phase)s”阶段。") % {"phase": target.label})
     return _back_to(incident)
@@ -81,11 +86,9 @@ def incident_advance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_save_phase(request: HttpRequest, pk: int) -> HttpResponse:
+@post_to(incident_of)
+def incident_save_phase(request: HttpRequest, incident: Incident) -> HttpResponse:
     """Save the current phase's fields without moving on (work in progress)."""
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
     form = advance_form(request, incident, request.POST)
     if form is None:
         return _back_to(incident)
@@ -94,12 +97,12 @@ def incident_save_phase(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail_with_errors(request, incident, advance_form=form, open_section="advance")
     changes = form.changed_values()
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
+    incident = selectors.incident_get(tenant=request.tenant, pk=incident.pk)
     if changes:
         try:
             services.incident_update(tenant=request.tenant, actor=request.user, incident=incident, **changes)
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
             return _detail_with_errors(request, incident, advance_form=form, open_section="advance")
         messages.success(request, _("已保存本阶段信息。"))
     else:
@@ -109,10 +112,8 @@ def incident_save_phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_move_back(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_move_back(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = MoveBackForm(request.POST, phase=incident.phase)
     if not form.is_valid():
         return _detail_with_errors(request, incident, back_form=form, open_section="back")
@@ -129,7 +130,7 @@ def incident_move_back(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(denied))
         return _back_to(incident)
     except ValidationError as error:
-        add_errors(form, error)
+        add_service_errors(form, error)
         return _detail_with_errors(request, incident, back_form=form, open_section="back")
     messages.success(request, _("事件已退回“%(phase)s”阶段。") % {"phase": target.label})
     return _back_to(incident)
@@ -137,10 +138,8 @@ def incident_move_back(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_pause(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = PauseForm(request.POST)
     if not form.is_valid():
         return _detail_with_errors(request, incident, pause_form=form, open_section="pause")
@@ -157,10 +156,8 @@ def incident_pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_resume(request: HttpRequest, incident: Incident) -> HttpResponse:
     try:
         sla_services.sla_resume(tenant=request.tenant, actor=request.user, incident=incident)
     except ValidationError as error:
@@ -172,17 +169,15 @@ def incident_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_note(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _detail_with_errors(request, incident, note_form=form, open_section="note")
     try:
         services.incident_note_add(tenant=request.tenant, actor=request.user, incident=incident, **form.cleaned_data)
     except ValidationError as error:
-        add_errors(form, error)
+        add_service_errors(form, error)
         return _detail_with_errors(request, incident, note_form=form, open_section="note")
     messages.success(request, _("已记入时间线。"))
     return _back_to(incident, "timeline")
@@ -190,10 +185,8 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_plan_launch(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_plan_launch(request: HttpRequest, incident: Incident) -> HttpResponse:
     wanted = request.POST.get("proposal", "")
     proposal = next((p for p in plans.plan_proposals(incident) if str(p.id) == wanted), None)
     if proposal is None:
@@ -213,10 +206,8 @@ def incident_plan_launch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def incident_review(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = ReviewForm(request.POST)
     formset = ImprovementActionFormSet(request.POST, tenant=request.tenant, prefix="actions")
     if not (form.is_valid() and formset.is_valid()):
@@ -226,7 +217,7 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
             tenant=request.tenant, actor=request.user, incident=incident, actions=formset.actions(), **form.cleaned_data
         )
     except ValidationError as error:
-        add_errors(form, error)
+        add_service_errors(form, error)
         return _detail_with_errors(request, incident, review_form=form, action_formset=formset, open_section="review")
     messages.success(request, _("已记录复盘。确认无误后可关闭事件。"))
     return _back_to(incident, "review")
@@ -234,12 +225,8 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def improvement_action_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_for_tenant(
-        ImprovementAction.objects.for_tenant(request.tenant).select_related("review"), tenant=request.tenant, pk=pk
-    )
-    if refused := post_only(request):
-        return refused
+@post_to(_improvement_action)
+def improvement_action_complete(request: HttpRequest, action: ImprovementAction) -> HttpResponse:
     try:
         review_services.improvement_action_complete(tenant=request.tenant, actor=request.user, action=action)
     except ValidationError as error:
@@ -253,10 +240,8 @@ def improvement_action_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def evidence_add(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail_with_errors(request, incident, evidence_form=form, open_section="evidence")
@@ -273,7 +258,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
         if not hasattr(error, "error_dict"):  # about the incident (closed, ...), not the form
             error_message(request, error)
             return _back_to(incident)
-        add_errors(form, error)
+        add_service_errors(form, error)
         return _detail_with_errors(request, incident, evidence_form=form, open_section="evidence")
     messages.success(request, _("已添加证据“%(title)s”。") % {"title": form.cleaned_data["title"]})
     return _back_to(incident, "evidence")

@@ -17,8 +17,8 @@ from incidents.filters import IncidentFilter
 from incidents.forms import IncidentCreateForm, IncidentEditForm, IncidentFromFeedbackForm
 from incidents.models import Phase
 from incidents.services import incidents as services
-from incidents.views.common import add_errors, is_htmx, with_tenant_time
 from incidents.views.detail import detail_context, sla_context, timeline_context
+from yuqing.platform.http import add_service_errors, is_htmx, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -34,11 +34,19 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     incidents = selectors.incident_list(tenant=request.tenant, filters=filterset)
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page, "now": now}
-    template = "incidents/_incident_rows.html" if is_htmx(request) else "incidents/incident_list.html"
+    template = "incidents/_incident_rows.html" if _wants_rows(request) else "incidents/incident_list.html"
     response = render(request, template, context)
     # One URL answers with a page or a fragment: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _wants_rows(request: HttpRequest) -> bool:
+    """The filter form swaps the rows in, and so do the rows' own page links, which are boosted
+    into #incident-rows: a boosted request here wants the rows too, unlike a boosted page load."""
+    boosted = request.headers.get("HX-Boosted") == "true"
+    restoring = request.headers.get("HX-History-Restore-Request") == "true"
+    return is_htmx(request) or (boosted and not restoring)
 
 
 @member_required(Permission.READ)
@@ -65,7 +73,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             try:
                 incident = services.incident_open(tenant=request.tenant, actor=request.user, **data)
             except ValidationError as error:
-                add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("已创建事件 %(code)s。") % {"code": incident.code})
                 return redirect("incidents:incident-detail", pk=incident.pk)
@@ -82,7 +90,7 @@ def _create_from_feedback(request: HttpRequest, feedback: Feedback) -> HttpRespo
                     tenant=request.tenant, actor=request.user, feedback=feedback, **form.cleaned_data
                 )
             except ValidationError as error:
-                add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -128,7 +136,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 if changes:
                     services.incident_update(tenant=request.tenant, actor=request.user, incident=incident, **changes)
             except ValidationError as error:
-                add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 if changes:
                     messages.success(request, _("已保存事件信息。"))

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from incidents import selectors
 from incidents.forms import CommentForm, TaskForm, TaskStatusForm
-from incidents.models import IncidentTask, Phase, TaskComment
-from incidents.selectors_portal import department_choices
+from incidents.models import Incident, IncidentTask, Phase, TaskComment
 from incidents.services import tasks as services
-from incidents.views.common import add_errors, error_message, post_only, with_tenant_time
+from incidents.views.common import incident_of, post_to
 from incidents.views.detail import detail_context
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -27,10 +27,8 @@ ALL = "all"
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def task_create(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+@post_to(incident_of)
+def task_create(request: HttpRequest, incident: Incident) -> HttpResponse:
     form = TaskForm(request.POST, tenant=request.tenant)
     if form.is_valid():
         try:
@@ -41,7 +39,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
             if not hasattr(error, "error_dict"):  # about the incident (closed, ...), not the form
                 error_message(request, error)
                 return redirect("incidents:incident-detail", pk=incident.pk)
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -62,7 +60,7 @@ def _task_page(request: HttpRequest, tasks: object) -> object:
 @with_tenant_time
 def task_queue(request: HttpRequest) -> HttpResponse:
     """A department's open tasks; the member's own department unless another is chosen."""
-    departments = list(department_choices(tenant=request.tenant))
+    departments = list(selectors.department_choices(tenant=request.tenant))
     wanted = request.GET.get("department")
     if wanted is None:
         wanted = str(request.membership.department_id or ALL)
@@ -144,10 +142,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def task_status(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task(request, pk)
-    if refused := post_only(request):
-        return refused
+@post_to(_task)
+def task_status(request: HttpRequest, task: IncidentTask) -> HttpResponse:
     form = TaskStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("未知的任务状态。"))
@@ -170,10 +166,8 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 @with_tenant_time
-def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task(request, pk)
-    if refused := post_only(request):
-        return refused
+@post_to(_task)
+def task_comment(request: HttpRequest, task: IncidentTask) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -181,7 +175,7 @@ def task_comment(request: HttpRequest, pk: int) -> HttpResponse:
                 tenant=request.tenant, actor=request.user, task=task, body=form.cleaned_data["body"]
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已发表评论。"))
             response = redirect("incidents:task-detail", pk=task.pk)

@@ -61,7 +61,7 @@ def member(tenant: Tenant, username: str, role: str = Role.HANDLER, department_k
 
 # --- opening and moving incidents through the services ----------------------------------------
 
-# What each phase needs before the next one (see incidents.phase_rules).
+# What each phase needs before the next one (see incidents.services.phases).
 PHASE_FACTS = {
     "response": {
         "facts_who": "微博用户“理财观察”",

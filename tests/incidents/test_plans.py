@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from incidents import plans
 from incidents.models import Incident, IncidentTask, Phase, Severity, TimelineEntry
-from incidents.plans import PlanProposal, PlanStep, plan_launch, plan_proposals, register_plan_provider
+from incidents.services import plans
 from incidents.services.incidents import incident_move
+from incidents.services.plans import PlanProposal, PlanStep, plan_launch, plan_proposals, register_plan_provider
 from incidents.services.review import review_record
 from tests.incidents.factories import advance_to, open_incident
 from yuqing.audit.models import AuditEvent

@@ -17,9 +17,9 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from incidents.demo_content import DEMO_INCIDENTS
+from incidents.demo.content import DEMO_INCIDENTS
 from incidents.models import ImprovementAction, Incident, IncidentReview, IncidentTask, Phase, SlaEvent, TaskComment
-from incidents.sla_states import sla_state_annotation
+from incidents.selectors.sla import sla_state_annotation
 from yuqing.notify.models import Notification
 from yuqing.tenancy.models import Tenant
 

@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from incidents import plans
 from incidents.models import (
     ImprovementAction,
     Incident,
@@ -20,6 +19,7 @@ from incidents.models import (
     SlaClock,
     TimelineEntry,
 )
+from incidents.services import plans
 from incidents.services.incidents import incident_natures_ensure
 from incidents.services.review import review_record
 from tests.incidents.factories import PHASE_FACTS, advance_to, department_of, open_incident

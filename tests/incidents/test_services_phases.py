@@ -9,8 +9,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from incidents.models import PHASE_ORDER, Incident, IncidentTask, Phase, Severity, SlaClock, TimelineEntry
-from incidents.phase_rules import REQUIRED_TO_LEAVE, required_fields
 from incidents.services.incidents import incident_move, incident_natures_ensure, incident_update
+from incidents.services.phases import REQUIRED_TO_LEAVE, required_fields
 from incidents.services.review import review_record
 from incidents.services.tasks import task_create, task_set_status
 from tests.incidents.factories import PHASE_FACTS, advance_to, department_of, open_incident

@@ -26,10 +26,10 @@ from customers.models import Customer, Feedback
 from customers.selectors.feedback import due_soon_window, feedback_due_soon, feedback_overdue
 from customers.services.policies import complaint_policy_default, policy_deadline
 from incidents.demo import _Seeder, seed_incidents
-from incidents.demo_content import DEMO_INCIDENTS, MET, DemoIncident
+from incidents.demo.content import DEMO_INCIDENTS, MET, DemoIncident
 from incidents.models import PHASE_ORDER, Incident, Phase, SlaEvent
+from incidents.selectors.sla import AT_RISK, BREACHED, ON_TRACK, PAUSED, sla_state_annotation
 from incidents.services.sla import ClockTarget
-from incidents.sla_states import AT_RISK, BREACHED, ON_TRACK, PAUSED, sla_state_annotation
 from yuqing.tenancy.demo import DemoData, seed_tenants_and_staff
 from yuqing.tenancy.models import Membership, Tenant
 from yuqing.workcalendar.deadlines import Calendar, deadline, elapsed_share, is_working_day
@@ -66,7 +66,7 @@ def instants() -> Iterator[tuple[str, dt.datetime]]:
 
 
 def predicted_state(spec: DemoIncident, targets: dict[str, ClockTarget], opened_at, now, cal: Calendar) -> str:
-    """The state incidents.sla_states gives once the seed has moved the incident to `spec.phase` at `now`.
+    """The state incidents.selectors.sla gives once the seed has moved the incident to `spec.phase` at `now`.
 
     The seed meets the first response (leaving 响应与信息收集) and the resolution (entering 复盘) at
     `now`, so a clock shows breached exactly when its deadline is not after `now`, stopped or not.

@@ -9,12 +9,10 @@ Levels only go down by an analyst's hand (warning_set_level, with a reason); the
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident
-from incidents.services.common import tenant_scoped
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Story
 from yuqing.monitoring.warnings import handling
@@ -29,6 +27,7 @@ from yuqing.monitoring.warnings.process import (
     policy_lock,
 )
 from yuqing.monitoring.warnings.routing import warnings_route
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
 from yuqing.tenancy.selectors import membership_of
@@ -78,8 +77,7 @@ def _member_name(member: Membership | None) -> str:
     return str(member.user) if member is not None else _("系统")
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def warning_acknowledge(*, tenant: Tenant, actor: User | None, warning: RiskWarning) -> RiskWarning:
     """受理: the acting member takes the warning on. Acknowledging it again changes nothing."""
     member = _require_write(tenant, actor)
@@ -104,8 +102,7 @@ def warning_acknowledge(*, tenant: Tenant, actor: User | None, warning: RiskWarn
     return row
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def warning_close(*, tenant: Tenant, actor: User | None, warning: RiskWarning, reason: str = "") -> RiskWarning:
     """Close the warning (handled, or a false alarm). A more severe mention of its story reopens it."""
     _require_write(tenant, actor)
@@ -136,8 +133,7 @@ def _clean_level(level: object) -> Level:
         raise ValidationError({"level": _("请选择有效的预警级别（红、橙、黄、蓝）。")})
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def warning_set_level(
     *, tenant: Tenant, actor: User | None, warning: RiskWarning, level: int, reason: str
 ) -> RiskWarning:
@@ -203,8 +199,7 @@ def warning_set_level(
     return row
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Mention) -> RiskWarning:
     """An analyst escalates a mention (升级): its story's incident is opened or joined, whatever the level.
 

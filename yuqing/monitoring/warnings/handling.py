@@ -7,7 +7,7 @@
   a timeline note, its severity raised when the warning is more severe; never lowered), else a new
   incident is opened through incidents.services.incidents.incident_open with severity = level
   (which proposes the emergency plan for I/II). The duty roster is notified once per warning and
-  level: the managers and admins (incidents.escalation.DUTY_ROLES) of the management department,
+  level: the managers and admins (incidents.services.escalation.DUTY_ROLES) of the management department,
   or every active manager and admin when that department has none.
 - Later mentions of a story with an open incident join it (customers, one note per batch when a
   mention reached a level or named a new customer). When the incident was closed but the warning
@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
-from incidents.escalation import DUTY_ROLES
 from incidents.models import Incident, MediaLevel
+from incidents.services.escalation import DUTY_ROLES
 from incidents.services.incidents import incident_note_add, incident_open, incident_update
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Source, Story, WarningPolicy
 from yuqing.monitoring.warnings.routing import Message

@@ -25,10 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.services.common import tenant_scoped
 from yuqing.monitoring.models import Mention, RiskWarning, Story, WarningChange, WarningPolicy
 from yuqing.monitoring.warnings import grouping, handling
 from yuqing.monitoring.warnings.routing import Message, warnings_route
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
 
 # Below this many stories in a batch, mentions move with one UPDATE per story (see _mentions_move).
@@ -72,8 +72,7 @@ def _most_severe(mentions: list[Mention]) -> Mention | None:
     return min(levelled, key=lambda m: (m.level, -(m.score or 0), m.published_at, m.pk))
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(None)
 def warnings_process(*, tenant: Tenant, mentions: list[Mention]) -> list[RiskWarning]:
     """Group freshly scored mentions into stories and raise or update each story's warning.
 

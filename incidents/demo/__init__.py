@@ -16,7 +16,7 @@ every hour of such days). After opening, the clock the service started is checke
 one the placement assumed, so a policy rule changing under the demo fails loudly, not silently.
 
 Idempotent: an incident is looked up by its title within the tenant and created only when missing.
-The words are in incidents/demo_content.py.
+The words are in incidents/demo/content.py.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ import datetime as dt
 from django.utils import timezone
 
 from customers.models import Customer, Feedback, Tier
-from incidents.demo_content import DEMO_INCIDENTS, DemoIncident
+from incidents.demo.content import DEMO_INCIDENTS, DemoIncident
 from incidents.models import PHASE_ORDER, Incident, IncidentNature, IncidentTask, Phase, SlaClock
-from incidents.phase_rules import required_fields
 from incidents.services import review as review_services
 from incidents.services import sla as sla_services
 from incidents.services import tasks as task_services
@@ -39,6 +38,7 @@ from incidents.services.incidents import (
     incident_open,
     incident_update,
 )
+from incidents.services.phases import required_fields
 from yuqing.tenancy.demo import DemoData
 from yuqing.tenancy.models import Department, Membership, Tenant
 from yuqing.workcalendar import deadlines

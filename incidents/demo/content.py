@@ -1,6 +1,7 @@
 """The demo incidents' words: realistic 舆情 cases of a leasing company and a project-finance bank.
 
-Plain data, kept apart from incidents/demo.py (which drives the services) so either reads on its own.
+Plain data, kept apart from the seeder (incidents/demo/__init__.py, which drives the services) so
+either reads on its own.
 
 Times are relative to the incident's own SLA clock, not to the wall clock: `placed` says how much of
 which clock the incident has used when the seed runs (a share of 0.875 of a 4-hour first response
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incidents.models import ImprovementAction, MediaLevel, Phase, Severity, SlaClock
-from incidents.sla_states import AT_RISK, BREACHED, ON_TRACK, PAUSED
+from incidents.selectors.sla import AT_RISK, BREACHED, ON_TRACK, PAUSED
 from yuqing.tenancy.models import Department
 
 K = Department.Kind
@@ -69,7 +70,7 @@ class DemoIncident:
     nature: str
     summary: str
     placed: Placement
-    sla_state: str  # what the incident shows once seeded (incidents.sla_states), MET for closed in time
+    sla_state: str  # what the incident shows once seeded (incidents.selectors.sla), MET for closed in time
     phase: str  # the phase the seed leaves it in
     owner: str
     departments: tuple[str, ...]

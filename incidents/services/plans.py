@@ -3,7 +3,7 @@
 The plans themselves arrive with the training capability (预案 by scenario and severity, versioned
 and approved, each a checklist of department steps). It registers a provider at start-up:
 
-    from incidents.plans import PlanProposal, PlanStep, register_plan_provider
+    from incidents.services.plans import PlanProposal, PlanStep, register_plan_provider
 
     class TrainingPlans:
         def propose(self, incident):  # -> list[PlanProposal]
@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident, IncidentTask, Severity, TimelineEntry
-from incidents.services.common import audit, require_open, require_role, tenant_scoped, timeline_add
+from incidents.services.common import audit, require_open, timeline_add
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Department, Tenant, User
+from yuqing.tenancy.roles import Permission
 
 # Severity I and II propose launching the matching emergency plan.
 PLAN_SEVERITIES = (Severity.I, Severity.II)
@@ -84,13 +85,11 @@ def _step_key(proposal: PlanProposal, index: int) -> str:
     return f"{proposal.id}:{index}"[:100]
 
 
-@tenant_scoped
-@transaction.atomic
+@tenant_service(Permission.WRITE)
 def plan_launch(
     *, tenant: Tenant, actor: User | None, incident: Incident, proposal: PlanProposal
 ) -> list[IncidentTask]:
     """Turn the plan's checklist into tasks of the tenant's departments, one per step."""
-    require_role(tenant=tenant, actor=actor)
     if incident.tenant_id != tenant.pk:
         raise ValidationError(_("事件不属于本机构。"))
     require_open(incident)

@@ -1,7 +1,8 @@
-"""Read queries of incidents. Every one takes the tenant; lists cost a fixed number of queries.
+"""Read queries of incidents, tasks and the timeline. Every one takes the tenant; lists cost a fixed
+number of queries.
 
 The SLA state of an incident (on track / at risk / breached / paused) is defined once, as query
-conditions, in `incidents.sla_states`; the list and the board annotate it.
+conditions, in `incidents.selectors.sla`; the list and the board annotate it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django_filters import FilterSet
 
 from incidents.models import ImprovementAction, Incident, IncidentTask, Phase, SlaClock, TimelineEntry
-from incidents.sla_states import sla_state_annotation
+from incidents.selectors.sla import sla_state_annotation
 from yuqing.tenancy.models import Department, Membership, Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -52,7 +53,8 @@ def incident_list(
 
     `filters` is the request's data (a mapping) or an IncidentFilter the view built for its form.
     """
-    from incidents.filters import IncidentFilter  # the filter module imports the portal selectors
+    # At call time: the filter module imports this package's choice and SLA selectors.
+    from incidents.filters import IncidentFilter
 
     now = now or getattr(filters, "now", None) or timezone.now()
     queryset = (
