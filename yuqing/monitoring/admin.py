@@ -1,7 +1,7 @@
 """Admin of monitoring configuration, tenant-scoped: sources, keyword rules, the tenant's own dictionary,
 the warning policy, warning routes and (read-mostly) ingestion tokens.
 
-The forms run the same checks as the portal's settings services (configuration.py): a feed URL only
+The forms run the same checks as the portal's settings services (services/sources.py): a feed URL only
 on a feed source, 蓝 < 黄 < 橙 < 红 thresholds, one rule per term and kind. Tokens are created and
 rotated in the portal, which shows the clear value once; here they can be looked up and revoked.
 Mentions, stories and warnings are worked in the portal, where triage and the warnings services keep
@@ -21,11 +21,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from yuqing.monitoring.configuration import MAX_WINDOW_HOURS, validate_thresholds
-from yuqing.monitoring.feed_network import feed_url_problem
 from yuqing.monitoring.forms import https_urls
 from yuqing.monitoring.models import DictionaryWord, IngestToken, KeywordRule, Source, WarningPolicy, WarningRoute
-from yuqing.monitoring.tokens import ingest_token_revoke
+from yuqing.monitoring.services.feed_fetch import feed_url_problem
+from yuqing.monitoring.services.sources import MAX_WINDOW_HOURS, validate_thresholds
+from yuqing.monitoring.services.tokens import ingest_token_revoke
 from yuqing.tenancy.admin import TenantScopedAdmin
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from rq.exceptions import DuplicateJobError
 
-from yuqing.monitoring.feeds import feed_poll, feed_sources_due
 from yuqing.monitoring.models import Source
+from yuqing.monitoring.services.feeds import feed_poll, feed_sources_due
 from yuqing.tenancy.jobs import enqueue_for_tenant, tenant_job
 from yuqing.tenancy.models import Tenant
 
@@ -63,7 +63,7 @@ def mentions_score_sweep() -> int:
 @tenant_job
 def sentiment_model_train_job(tenant: Tenant, model_id: int) -> str | None:
     """Train a sentiment model version (queued by training.sentiment_model_train); its status."""
-    from yuqing.monitoring.training import sentiment_model_train_run
+    from yuqing.monitoring.services.sentiment_models import sentiment_model_train_run
 
     model = sentiment_model_train_run(tenant=tenant, model_id=model_id)
     return model.status if model is not None else None

@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
-from yuqing.monitoring.forms_channels import ChannelForm, WarningRouteForm
+from yuqing.monitoring.forms import ChannelForm, WarningRouteForm
 from yuqing.monitoring.models import WarningRoute
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
 from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
 from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
 from yuqing.notify.forms import add_channel_errors

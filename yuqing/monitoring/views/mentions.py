@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring import selectors, triage
+from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import TriageForm
 from yuqing.monitoring.models import Mention, Polarity
-from yuqing.monitoring.personal_data import mention_reveal_original
+from yuqing.monitoring.services import triage
+from yuqing.monitoring.services.personal_data import mention_reveal_original
 from yuqing.monitoring.views.common import error_message, is_htmx, post_only, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.roles import Permission

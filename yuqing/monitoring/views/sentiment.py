@@ -1,7 +1,7 @@
 """The tenant's sentiment models: versions trained on analysts' labels with their held-out accuracy
 beside the shipped default's, "train a new model", "activate" one, and "back to the default".
 
-Training runs in an RQ job (yuqing.monitoring.training); the page refreshes itself while a
+Training runs in an RQ job (yuqing.monitoring.services.sentiment_models); the page refreshes itself while a
 version is still training.
 """
 
@@ -14,9 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from yuqing.monitoring import selectors
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
 from yuqing.monitoring.models import SentimentModel
-from yuqing.monitoring.training import sentiment_model_activate, sentiment_model_deactivate, sentiment_model_train
+from yuqing.monitoring.services.sentiment_models import (
+    sentiment_model_activate,
+    sentiment_model_deactivate,
+    sentiment_model_train,
+)
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
 from yuqing.monitoring.views.common import error_message, is_htmx, post_only, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 

@@ -1,5 +1,5 @@
 """API tokens of the ingestion API: list (prefix, default source, last use, status), create (the
-clear token shown once), rotate, revoke. The writes are the tenant admins' (yuqing.monitoring.tokens
+clear token shown once), rotate, revoke. The writes are the tenant admins' (yuqing.monitoring.services.tokens
 checks the configure permission); managers see the list."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring import selectors, tokens
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
+from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import TokenCreateForm
 from yuqing.monitoring.models import IngestToken
+from yuqing.monitoring.services import tokens
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
 from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.forms import add_service_errors

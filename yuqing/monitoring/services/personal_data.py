@@ -40,7 +40,7 @@ from customers.validators import id_number_check_char
 from yuqing import privacy
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention
-from yuqing.monitoring.normalize import content_fingerprint
+from yuqing.monitoring.services.ingestion.normalize import content_fingerprint
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
 from yuqing.tenancy.selectors import membership_of

@@ -22,8 +22,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.ingestion import REJECTED, ItemResult, mentions_ingest
 from yuqing.monitoring.models import Source
+from yuqing.monitoring.services.ingestion import REJECTED, ItemResult, mentions_ingest
 from yuqing.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)

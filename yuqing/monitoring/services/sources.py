@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.feed_network import feed_url_problem
 from yuqing.monitoring.models import KeywordRule, Source, WarningPolicy
+from yuqing.monitoring.services.feed_fetch import feed_url_problem
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, has_permission, require_permission
 from yuqing.tenancy.selectors import membership_of
@@ -227,7 +227,7 @@ def warning_policy_update(*, tenant: Tenant, actor: User | None, data: Mapping[s
 @transaction.atomic
 def keyword_rules_seed_missing(*, tenant: Tenant, actor: User | None) -> int:
     """Add the seed lexicon's rules the tenant lacks; returns how many were added."""
-    from yuqing.monitoring.lexicon import keyword_rules_seed
+    from yuqing.monitoring.services.lexicon import keyword_rules_seed
 
     require_settings_role(tenant=tenant, actor=actor)
     added = keyword_rules_seed(tenant=tenant)

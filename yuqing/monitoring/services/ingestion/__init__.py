@@ -1,7 +1,7 @@
 """Ingestion: the one service behind every path (API, RSS/Atom, file import, manual entry).
 
 `mentions_ingest` validates each item on its own (a bad item is rejected with a Chinese reason
-and never stops the others), normalises it (yuqing.monitoring.normalize), de-duplicates it, and
+and never stops the others), normalises it (yuqing.monitoring.services.ingestion.normalize), de-duplicates it, and
 stores the new mentions as `pending` in one transaction. Scoring is enqueued after the commit;
 when Redis is down the failure is logged and the scoring sweep picks the mentions up later, so
 nothing accepted is lost.
@@ -44,11 +44,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.ingestion.batch import Batch, Conflict, chunks
-from yuqing.monitoring.ingestion.items import Candidate, Rejected, author_pseudonymise, clean_item
-from yuqing.monitoring.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
-from yuqing.monitoring.ingestion.screen import MAX_BODY_CHARS
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.ingestion.batch import Batch, Conflict, chunks
+from yuqing.monitoring.services.ingestion.items import Candidate, Rejected, author_pseudonymise, clean_item
+from yuqing.monitoring.services.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
+from yuqing.monitoring.services.ingestion.screen import MAX_BODY_CHARS
 from yuqing.tenancy.context import TenantMismatch
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission

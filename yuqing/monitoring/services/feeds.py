@@ -1,7 +1,7 @@
 """RSS/Atom polling: fetch a source's feed, turn its entries into mentions, record how it went.
 
 Decisions:
-- The feed is fetched by `feed_network.fetch` (http/https only, redirects included, each hop's
+- The feed is fetched by `feed_fetch.fetch` (http/https only, redirects included, each hop's
   address checked against loopback/private/metadata addresses and connected to as checked; a
   clear User-Agent; one wall deadline over DNS, connect and read; at most 5 MB) with a
   conditional GET from the source's stored ETag / Last-Modified, so an unchanged feed costs a
@@ -19,7 +19,7 @@ Decisions:
 - Poison entries are skipped alone with the reason recorded on the source: references to
   characters XML forbids (&#0;, &#xD800;) are defused before parsing and the entries holding
   them skipped; an entry that cannot be converted, that ingestion rejects, or that makes it raise
-  (a savepoint per failing part, `guarded_ingest`) is skipped too, and the poll goes on.
+  (a savepoint per failing part, `ingestion.guarded`) is skipped too, and the poll goes on.
 - Entries become ingestion items: external id = entry id, else link; text is HTML converted to
   plain text with the standard library's parser; published_at from published/updated (feedparser
   gives UTC), else now. Everything then goes through `mentions_ingest(via="feed")`, which
@@ -47,9 +47,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.feed_network import FetchError, fetch, too_big_error
-from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.feed_fetch import FetchError, fetch, too_big_error
+from yuqing.monitoring.services.ingestion.guarded import ingest_isolated
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -106,7 +106,7 @@ def _gunzip(body: bytes) -> bytes:
 
 
 def _fetch(source: Source, *, timeout: float) -> _Fetched:
-    """The feed's bytes, within `timeout` seconds of wall time in all (feed_network.fetch)."""
+    """The feed's bytes, within `timeout` seconds of wall time in all (feed_fetch.fetch)."""
     url = source.feed_url.strip()
     if urlsplit(url).scheme not in {"http", "https"}:
         raise FeedError(_("订阅地址无效：只支持 http 和 https"))

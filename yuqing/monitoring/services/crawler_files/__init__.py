@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from customers.services.access import require_role
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.crawler_files.reading import MAX_FILE_BYTES, CrawlerFile, CrawlerRow, crawler_file_read
-from yuqing.monitoring.crawler_files.records import province_of, record_to_item
-from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.crawler_files.reading import MAX_FILE_BYTES, CrawlerFile, CrawlerRow, crawler_file_read
+from yuqing.monitoring.services.crawler_files.records import province_of, record_to_item
+from yuqing.monitoring.services.ingestion.guarded import ingest_isolated
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
