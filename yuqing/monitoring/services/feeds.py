@@ -49,7 +49,8 @@ from django.utils.translation import gettext as _
 
 from yuqing.monitoring.models import Mention, Source
 from yuqing.monitoring.services.feed_fetch import FetchError, fetch, too_big_error
-from yuqing.monitoring.services.ingestion.guarded import ingest_isolated
+from yuqing.monitoring.services.ingestion.guarded import ingest_isolated, tally
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -287,6 +288,7 @@ def entry_to_item(entry: Any, *, now: datetime) -> dict[str, Any]:
 # --- the service
 
 
+@tenant_service(None, atomic=False)
 def feed_poll(*, tenant: Tenant, source: Source, timeout: float | None = None) -> FeedPollResult:
     """Poll one source's feed now and record the outcome on it. Never raises for a bad feed.
 
@@ -367,14 +369,11 @@ def _ingest(
         outcomes = ingest_isolated(
             tenant=tenant, source=source, items=[item for _, item in chunk], via=Mention.Via.FEED
         )
-        for outcome in outcomes:
-            if outcome.status == "accepted":
-                result.accepted += 1
-            elif outcome.status == "duplicate":
-                result.duplicate += 1
-            else:
-                result.rejected += 1
-                skipped.append(_skip_text(chunk[outcome.index][0], outcome.reason))
+        counted = tally(outcomes)
+        result.accepted += counted.accepted
+        result.duplicate += counted.duplicate
+        result.rejected += len(counted.rejected)
+        skipped += [_skip_text(chunk[outcome.index][0], outcome.reason) for outcome in counted.rejected]
     return skipped
 
 

@@ -33,7 +33,6 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.validators import id_number_check_char
@@ -41,6 +40,7 @@ from yuqing import privacy
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention
 from yuqing.monitoring.services.ingestion.normalize import content_fingerprint
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
 from yuqing.tenancy.selectors import membership_of
@@ -143,7 +143,7 @@ def mention_original(mention: Mention) -> dict[str, Any]:
     return json.loads(privacy.decrypt(mention.original_encrypted))
 
 
-@transaction.atomic
+@tenant_service(Permission.READ)
 def mention_reveal_original(
     *, tenant: Tenant, actor: User, mention: Mention, ip_address: str | None = None
 ) -> dict[str, str]:
@@ -151,6 +151,7 @@ def mention_reveal_original(
 
     The audit event names the revealed fields, never their values.
     """
+    # Stricter than the guard's rule: a superuser or platform code without the member's permission may not.
     require_permission(membership_of(tenant=tenant, user=actor), Permission.REVEAL_PERSONAL_DATA)
     if mention.tenant_id != tenant.pk:
         raise ValidationError(_("这条信息不属于当前机构。"))
@@ -194,7 +195,7 @@ def _mask_rows(model: type, tenant: Tenant, fields: tuple[str, ...]) -> int:
     return changed
 
 
-@transaction.atomic
+@tenant_service(None)
 def mentions_mask_stored(*, tenant: Tenant, actor: User | None = None) -> dict[str, int]:
     """Mask the ID and mobile numbers of a tenant's mentions stored before masking at ingestion,
     and of the text copied from them (story titles, incident titles and summaries, in-portal

@@ -20,6 +20,7 @@ from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
 from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.forms import add_service_errors
+from yuqing.tenancy.guard import require_actor
 from yuqing.tenancy.roles import Permission
 
 # ---------------------------------------------------------------- sources
@@ -183,7 +184,7 @@ def policy_edit(request: HttpRequest) -> HttpResponse:
     form = WarningPolicyForm(request.POST or None, instance=selectors.warning_policy_get(tenant=request.tenant))
     if request.method == "POST":
         if not can_edit:
-            sources.require_settings_role(tenant=request.tenant, actor=request.user)  # raises: 403
+            require_actor(tenant=request.tenant, actor=request.user, permission=SETTINGS_PERMISSION)  # raises: 403
         if form.is_valid():
             try:
                 sources.warning_policy_update(tenant=request.tenant, actor=request.user, data=form.to_data())
