@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from yuqing.monitoring.selectors.dashboard import monitoring_dashboard
-from yuqing.monitoring.views.common import with_tenant_time
+from yuqing.platform.http import with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 

@@ -14,9 +14,8 @@ from yuqing.monitoring.forms import CrawlerUploadForm, ManualMentionForm
 from yuqing.monitoring.models import Mention
 from yuqing.monitoring.services.crawler_files import crawler_file_import
 from yuqing.monitoring.services.ingestion import mentions_ingest
-from yuqing.monitoring.views.common import with_tenant_time
+from yuqing.platform.http import add_service_errors, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 
 REJECTED_SHOWN = 500

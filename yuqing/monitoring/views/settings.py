@@ -11,15 +11,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import KeywordRuleForm, SourceForm, WarningPolicyForm
-from yuqing.monitoring.models import KeywordRule
+from yuqing.monitoring.models import KeywordRule, Source
 from yuqing.monitoring.services import sources
 from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
-from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.guard import require_actor
 from yuqing.tenancy.roles import Permission
 
@@ -69,9 +69,11 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(SETTINGS_PERMISSION)
 def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
     """POST paused=1 pauses the source, paused=0 resumes it."""
-    source = selectors.source_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _source_pause(request, selectors.source_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _source_pause(request: HttpRequest, source: Source) -> HttpResponse:
     paused = request.POST.get("paused") == "1"
     sources.source_set_paused(tenant=request.tenant, actor=request.user, source=source, paused=paused)
     if paused:
@@ -143,9 +145,11 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(SETTINGS_PERMISSION)
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """POST active=0 deactivates the rule (kept, no longer scored), active=1 reactivates it."""
-    rule = selectors.keyword_rule_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _rule_toggle(request, selectors.keyword_rule_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _rule_toggle(request: HttpRequest, rule: KeywordRule) -> HttpResponse:
     active = request.POST.get("active") == "1"
     try:
         sources.keyword_rule_set_active(tenant=request.tenant, actor=request.user, rule=rule, active=active)
@@ -160,10 +164,9 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(SETTINGS_PERMISSION)
+@require_POST
 def rule_seed(request: HttpRequest) -> HttpResponse:
     """Add the seed lexicon's terms the tenant lacks (the rules it has, edited or not, stay as they are)."""
-    if refused := post_only(request):
-        return refused
     added = sources.keyword_rules_seed_missing(tenant=request.tenant, actor=request.user)
     if added:
         messages.success(request, _("已补充预置词库中的 %(n)d 个词。") % {"n": added})
