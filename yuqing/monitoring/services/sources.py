@@ -55,18 +55,31 @@ def _full_clean(instance: Any) -> None:
 # ---------------------------------------------------------------- sources
 
 
+def source_setting_problems(*, kind: str | None, feed_url: str, poll_minutes: int | None) -> list[tuple[str, str]]:
+    """What is wrong with a source's kind, feed URL and poll interval, in order: (field, message).
+
+    The portal's services refuse the first; the admin's form shows them all beside the fields.
+    """
+    problems: list[tuple[str, str]] = []
+    if kind == Source.Kind.FEED and not feed_url:
+        problems.append(("feed_url", _("RSS/Atom 订阅类信息源需要填写订阅地址。")))
+    if feed_url and kind and kind != Source.Kind.FEED:
+        problems.append(("feed_url", _("只有 RSS/Atom 订阅类信息源才填写订阅地址。")))
+    if feed_url and (problem := feed_url_problem(feed_url)):
+        # The poller re-checks after DNS and on every redirect; this catches what the URL itself says.
+        problems.append(("feed_url", problem))
+    if poll_minutes is not None and not 5 <= poll_minutes <= 24 * 60:
+        problems.append(("poll_minutes", _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。")))
+    return problems
+
+
 def _check_source(tenant: Tenant, source: Source) -> None:
     if source.owner_id is not None and not Membership.objects.for_tenant(tenant).filter(pk=source.owner_id).exists():
         raise ValidationError({"owner": _("请选择本机构的成员。")})
-    if source.kind == Source.Kind.FEED and not source.feed_url:
-        raise ValidationError({"feed_url": _("RSS/Atom 订阅类信息源需要填写订阅地址。")})
-    if source.feed_url and source.kind != Source.Kind.FEED:
-        raise ValidationError({"feed_url": _("只有 RSS/Atom 订阅类信息源才填写订阅地址。")})
-    if source.feed_url and (problem := feed_url_problem(source.feed_url)):
-        # The poller re-checks after DNS and on every redirect; this catches what the URL itself says.
-        raise ValidationError({"feed_url": problem})
-    if source.poll_minutes is not None and not 5 <= source.poll_minutes <= 24 * 60:
-        raise ValidationError({"poll_minutes": _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。")})
+    problems = source_setting_problems(kind=source.kind, feed_url=source.feed_url, poll_minutes=source.poll_minutes)
+    if problems:
+        field, message = problems[0]
+        raise ValidationError({field: message})
     duplicate = Source.objects.for_tenant(tenant).filter(name=source.name).exclude(pk=source.pk).exists()
     if duplicate:
         raise ValidationError({"name": _("已有同名信息源“%(name)s”。") % {"name": source.name}})
@@ -120,13 +133,22 @@ def source_set_paused(*, tenant: Tenant, actor: User | None, source: Source, pau
 # ---------------------------------------------------------------- keyword rules
 
 
+def keyword_term_clean(term: str | None) -> str:
+    """A rule's term as stored (trimmed): one word, so ValidationError when empty or holding a space."""
+    term = (term or "").strip()
+    if not term:
+        raise ValidationError(_("请填写词语。"))
+    if any(ch.isspace() for ch in term):
+        raise ValidationError(_("词语中不能有空格；多个词请分别添加。"))
+    return term
+
+
 def _check_rule(tenant: Tenant, rule: KeywordRule) -> None:
-    rule.term = (rule.term or "").strip()
+    try:
+        rule.term = keyword_term_clean(rule.term)
+    except ValidationError as error:
+        raise ValidationError({"term": error.messages}) from None
     rule.category = (rule.category or "").strip()
-    if not rule.term:
-        raise ValidationError({"term": _("请填写词语。")})
-    if any(ch.isspace() for ch in rule.term):
-        raise ValidationError({"term": _("词语中不能有空格；多个词请分别添加。")})
     duplicate = (
         KeywordRule.objects.for_tenant(tenant).filter(term=rule.term, kind=rule.kind).exclude(pk=rule.pk).exists()
     )
