@@ -8,7 +8,8 @@ from typing import Any
 from rq.exceptions import DuplicateJobError
 
 from yuqing.monitoring.models import Source
-from yuqing.monitoring.services.feeds import feed_poll, feed_sources_due
+from yuqing.monitoring.selectors.feeds import feed_sources_due
+from yuqing.monitoring.services.feeds import feed_poll
 from yuqing.platform.queue import enqueue, tenant_job
 from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant

@@ -1,5 +1,5 @@
-"""The monitoring reads: the stream, the warning board and the settings lists (`mentions`), the
-dashboard's figures (`dashboard`). Each takes the tenant."""
+"""The monitoring reads: the stream, the warning board and the settings lists (`mentions`), the feed
+sources due a poll (`feeds`, across tenants), the dashboard's figures (`dashboard`)."""
 
 from yuqing.monitoring.selectors.mentions import (
     BOARD_CARDS,

@@ -35,7 +35,7 @@ import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +43,6 @@ from urllib.parse import urlsplit
 import feedparser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,8 +60,6 @@ USER_AGENT = "YuqingMonitor/1.0 (RSS/Atom poller; +https://github.com/yuqing)"
 FEED_TIMEOUT_SECONDS = 30.0
 MAX_FEED_BYTES = 5 * 1024 * 1024
 INGEST_CHUNK = 1000
-# A source polled every 15 minutes is due again a little early rather than a minute late.
-DUE_SLACK = timedelta(seconds=30)
 # What feedparser falls back to when the declared encoding fails: the sign of a mislabelled GBK feed.
 _FALLBACK_ENCODINGS = {"windows-1252", "iso-8859-1", "iso-8859-2", "cp1252"}
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -375,25 +372,3 @@ def _ingest(
         result.rejected += len(counted.rejected)
         skipped += [_skip_text(chunk[outcome.index][0], outcome.reason) for outcome in counted.rejected]
     return skipped
-
-
-def feed_sources_due(*, now: datetime | None = None) -> list[Source]:
-    """Every tenant's feed sources that are due a poll: not paused, with a URL, interval elapsed.
-
-    A platform read across tenants (the scheduler's). The interval is compared in Python: the
-    sources with feeds are few, and interval arithmetic in SQL differs between SQLite and PostgreSQL.
-    """
-    now = now or timezone.now()
-    candidates = (
-        Source.objects.dangerously_all_tenants()
-        .filter(kind=Source.Kind.FEED, is_paused=False, tenant__is_active=True)
-        .exclude(feed_url="")
-        .select_related("tenant")
-        .order_by(F("last_polled_at").asc(nulls_first=True), "pk")
-    )
-    return [
-        source
-        for source in candidates
-        if source.last_polled_at is None
-        or source.last_polled_at + timedelta(minutes=max(source.poll_minutes, 1)) - DUE_SLACK <= now
-    ]
