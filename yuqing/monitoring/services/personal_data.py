@@ -40,10 +40,9 @@ from yuqing import privacy
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention
 from yuqing.monitoring.services.ingestion.normalize import content_fingerprint
-from yuqing.tenancy.guard import tenant_service
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
 
 # A candidate is a whole run of digits (with an ID's final X): never part of a longer run. Letters
 # may touch it ("VX13800138000"). Text is NFKC-normalised before, so full-width digits are ASCII.
@@ -143,7 +142,7 @@ def mention_original(mention: Mention) -> dict[str, Any]:
     return json.loads(privacy.decrypt(mention.original_encrypted))
 
 
-@tenant_service(Permission.READ)
+@tenant_service(Permission.REVEAL_PERSONAL_DATA)
 def mention_reveal_original(
     *, tenant: Tenant, actor: User, mention: Mention, ip_address: str | None = None
 ) -> dict[str, str]:
@@ -151,8 +150,8 @@ def mention_reveal_original(
 
     The audit event names the revealed fields, never their values.
     """
-    # Stricter than the guard's rule: a superuser or platform code without the member's permission may not.
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.REVEAL_PERSONAL_DATA)
+    # Stricter than the guard: only a member whose role may reveal, never platform code or a superuser.
+    require_permission(actor_membership(tenant=tenant, actor=actor), Permission.REVEAL_PERSONAL_DATA)
     if mention.tenant_id != tenant.pk:
         raise ValidationError(_("这条信息不属于当前机构。"))
     originals = mention_original(mention)
