@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from yuqing import views
+from yuqing.monitoring.urls import api_urlpatterns
 
 admin.site.site_header = _("舆情处置系统 · 管理后台")
 admin.site.site_title = _("舆情处置系统")
@@ -32,7 +33,7 @@ urlpatterns = [
     path("monitoring/", include("yuqing.monitoring.urls")),
     path("notifications/", include("yuqing.notify.urls")),
     path("calendar/", include("yuqing.workcalendar.urls")),
-    path("api/v1/", include("yuqing.monitoring.api_urls")),
+    path("api/v1/", include(api_urlpatterns)),
     path("admin/rq/", include("yuqing.platform_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -122,13 +122,13 @@ def run(args: argparse.Namespace) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    logging.getLogger("yuqing.monitoring.ingestion").setLevel(logging.ERROR)  # "Redis down" warnings
+    logging.getLogger("yuqing.monitoring.services.ingestion").setLevel(logging.ERROR)  # "Redis down" warnings
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
 
     from yuqing.monitoring.models import Mention, MentionRepost, Source
-    from yuqing.monitoring.tokens import ingest_token_create
+    from yuqing.monitoring.services.tokens import ingest_token_create
     from yuqing.tenancy.models import Membership, Role, Tenant, User
 
     tenant = Tenant.objects.create(slug="bench", name="压测机构")

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
-    ingestion_log = logging.getLogger("yuqing.monitoring.ingestion")
+    ingestion_log = logging.getLogger("yuqing.monitoring.services.ingestion")
     ingestion_log.setLevel(logging.INFO)
     ingestion_log.propagate = False  # "Redis down" warnings and retry notes: counted, not printed
     retries = _RetryCounter()
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
 
     from yuqing.monitoring.models import Mention, MentionRepost, Source
-    from yuqing.monitoring.tokens import ingest_token_create
+    from yuqing.monitoring.services.tokens import ingest_token_create
     from yuqing.tenancy.models import Membership, Role, Tenant, User
 
     tenant = Tenant.objects.create(slug="bench", name="压测机构")

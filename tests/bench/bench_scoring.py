@@ -6,7 +6,7 @@
              --no-db  --warnings (run the warnings module too)  --profile  --keep
 
 A script, not a test. It generates a few thousand Chinese finance posts — the demo's templates
-(yuqing/monitoring/demo_content.py) joined into posts of one to four sentences, with openers,
+(yuqing/monitoring/demo/content.py) joined into posts of one to four sentences, with openers,
 hedges and hashtags of the platforms, about customers by name, short name or alias; one in eight
 is a real consumer review from ../shared/data/sentiment/ (the off-topic chatter a keyword search
 also brings in) — and prints:
@@ -103,7 +103,7 @@ def reviews() -> list[str]:
 
 def posts(count: int, people: list[dict], rng: random.Random) -> list[tuple[str, str]]:
     """(title, body) pairs."""
-    from yuqing.monitoring import demo_content as content
+    from yuqing.monitoring.demo import content
 
     story_texts = tuple(text for story in content.STORIES for text in story.texts)
     pools = (
@@ -138,11 +138,11 @@ def posts(count: int, people: list[dict], rng: random.Random) -> list[tuple[str,
 
 
 def pure_engine(texts: list[tuple[str, str]], people: list[dict], rng: random.Random, profile: bool) -> float:
-    from yuqing.monitoring.lexicon import SEED_LEXICON
     from yuqing.monitoring.scoring.engine import LinkedCustomer, Reach, Rule, score_mention
     from yuqing.monitoring.scoring.sentiment import default_sentiment
     from yuqing.monitoring.scoring.tenant import engine_build
     from yuqing.monitoring.scoring.tokenizer import dictionary_load
+    from yuqing.monitoring.services.lexicon import SEED_LEXICON
 
     started = time.perf_counter()
     dictionary_load()
@@ -222,10 +222,10 @@ def end_to_end(texts: list[tuple[str, str]], people: list[dict], rng: random.Ran
     from django.utils import timezone
 
     from customers.models import Customer, CustomerAlias, Tier
-    from yuqing.monitoring.lexicon import keyword_rules_seed
     from yuqing.monitoring.models import Mention, Source
     from yuqing.monitoring.scoring import mentions_score
     from yuqing.monitoring.scoring import service as scoring_service
+    from yuqing.monitoring.services.lexicon import keyword_rules_seed
     from yuqing.tenancy.services import tenant_create
 
     if not args.warnings:

@@ -63,7 +63,7 @@ def main() -> None:
     django.setup()
     from yuqing.monitoring.scoring.sentiment import BayesSentiment, default_model_data, default_sentiment, filter_stop
     from yuqing.monitoring.scoring.tokenizer import tenant_tokenizer
-    from yuqing.monitoring.training import Sample, accuracy, bayes_train
+    from yuqing.monitoring.services.sentiment_models import Sample, accuracy, bayes_train
 
     started = time.perf_counter()
     from snownlp import SnowNLP

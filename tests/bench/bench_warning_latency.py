@@ -70,9 +70,9 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[str], list[str]]:
     call_command("migrate", verbosity=0)
 
     from customers.models import Customer, Tier
-    from yuqing.monitoring.lexicon import keyword_rules_seed
     from yuqing.monitoring.models import Level, Source
-    from yuqing.monitoring.tokens import ingest_token_create
+    from yuqing.monitoring.services.lexicon import keyword_rules_seed
+    from yuqing.monitoring.services.tokens import ingest_token_create
     from yuqing.monitoring.warnings import warning_route_create
     from yuqing.notify.models import Channel
     from yuqing.tenancy.context import tenant_context

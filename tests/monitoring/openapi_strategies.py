@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from yuqing.monitoring import api
+from yuqing.monitoring.views import api
 
 MAX_ITEMS_FUZZ = 4
 SHORT = 30

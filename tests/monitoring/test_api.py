@@ -10,14 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring import api
 from yuqing.monitoring.models import IngestToken, Mention, Source
-from yuqing.monitoring.tokens import (
+from yuqing.monitoring.services.tokens import (
     ingest_token_authenticate,
     ingest_token_create,
     ingest_token_revoke,
     ingest_token_rotate,
 )
+from yuqing.monitoring.views import api
 
 URL = "/api/v1/mentions"
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.monitoring.openapi_strategies import hostile_batches, schema_batches
 from yuqing.monitoring.models import Source
-from yuqing.monitoring.tokens import ingest_token_create
+from yuqing.monitoring.services.tokens import ingest_token_create
 
 URL = "/api/v1/mentions"
 FUZZ = settings(

@@ -13,11 +13,11 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from django.test import Client
 
-from yuqing.monitoring import api
-from yuqing.monitoring.ingestion.screen import MAX_INTEGER_ID, NO_CONTROL_PATTERN, TEXT_LIMITS
 from yuqing.monitoring.models import Mention, Source
-from yuqing.monitoring.normalize import COUNT_PATTERN
-from yuqing.monitoring.tokens import ingest_token_create
+from yuqing.monitoring.services.ingestion.normalize import COUNT_PATTERN
+from yuqing.monitoring.services.ingestion.screen import MAX_INTEGER_ID, NO_CONTROL_PATTERN, TEXT_LIMITS
+from yuqing.monitoring.services.tokens import ingest_token_create
+from yuqing.monitoring.views import api
 
 URL = "/api/v1/mentions"
 

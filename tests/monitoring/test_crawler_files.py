@@ -14,12 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.http import Http404
 
-import yuqing.monitoring.crawler_files as crawler_files
+import yuqing.monitoring.services.crawler_files as crawler_files
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring import guarded_ingest
-from yuqing.monitoring.crawler_files import crawler_file_import, crawler_file_read, province_of, record_to_item
-from yuqing.monitoring.crawler_files import reading as crawler_reading
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.crawler_files import crawler_file_import, crawler_file_read, province_of, record_to_item
+from yuqing.monitoring.services.crawler_files import reading as crawler_reading
+from yuqing.monitoring.services.ingestion import guarded as guarded_ingest
 from yuqing.tenancy.models import Tenant
 
 # Personal data the crawlers write and the product must never keep in clear.

@@ -16,11 +16,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from yuqing.monitoring import feed_network, guarded_ingest
-from yuqing.monitoring.configuration import source_create
-from yuqing.monitoring.feed_network import address_is_refused, feed_url_problem
-from yuqing.monitoring.feeds import feed_poll
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services import feed_fetch as feed_network
+from yuqing.monitoring.services.feed_fetch import address_is_refused, feed_url_problem
+from yuqing.monitoring.services.feeds import feed_poll
+from yuqing.monitoring.services.ingestion import guarded as guarded_ingest
+from yuqing.monitoring.services.sources import source_create
 from yuqing.tenancy.models import Tenant
 
 REFUSED = "本机、内网或保留地址"
@@ -240,7 +241,7 @@ def test_a_dripping_server_is_cut_off_at_the_poll_deadline(tenant_a, server, loc
 
 
 def test_the_default_deadline_bounds_the_whole_poll(tenant_a, server, local_allowed, monkeypatch):
-    from yuqing.monitoring import feeds
+    from yuqing.monitoring.services import feeds
 
     monkeypatch.setattr(feeds, "FEED_TIMEOUT_SECONDS", 1.5)
     started = time.monotonic()

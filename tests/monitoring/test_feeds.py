@@ -14,10 +14,11 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from yuqing.monitoring import feeds
-from yuqing.monitoring.feeds import entry_to_item, feed_poll, feed_sources_due, html_to_text
 from yuqing.monitoring.jobs import feed_poll_job, feeds_poll_due
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.selectors.feeds import feed_sources_due
+from yuqing.monitoring.services import feeds
+from yuqing.monitoring.services.feeds import entry_to_item, feed_poll, html_to_text
 from yuqing.tenancy.models import Tenant
 
 RSS_UTF8 = """<?xml version="1.0" encoding="utf-8"?>

@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring.ingestion import ACCEPTED, DUPLICATE, REJECTED, mentions_ingest
-from yuqing.monitoring.ingestion.batch import Batch
 from yuqing.monitoring.models import Mention, MentionRepost, Source
-from yuqing.monitoring.normalize import (
+from yuqing.monitoring.services.ingestion import ACCEPTED, DUPLICATE, REJECTED, mentions_ingest
+from yuqing.monitoring.services.ingestion.batch import Batch
+from yuqing.monitoring.services.ingestion.normalize import (
     canonical_url,
     content_fingerprint,
     normalize_text,
@@ -425,7 +425,7 @@ def test_nothing_is_lost_when_redis_is_down(tenant_a, weibo, settings, caplog, d
     # (inside a test transaction django-rq would otherwise defer it once more).
     settings.RQ_QUEUES = {**settings.RQ_QUEUES, "scoring": {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 60}}
     settings.RQ = {**settings.RQ, "COMMIT_MODE": "auto"}
-    with caplog.at_level(logging.WARNING, logger="yuqing.monitoring.ingestion"):
+    with caplog.at_level(logging.WARNING, logger="yuqing.monitoring.services.ingestion"):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             report = ingest(tenant_a, weibo, [{"external_id": "1", "body": "Redis 停了也不能丢：某某公司逾期"}])
     assert len(callbacks) == 1

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from yuqing.monitoring.ingestion import ACCEPTED, DUPLICATE, IngestReport, mentions_ingest
-from yuqing.monitoring.ingestion.batch import Batch
 from yuqing.monitoring.models import Mention, MentionRepost, Source
+from yuqing.monitoring.services.ingestion import ACCEPTED, DUPLICATE, IngestReport, mentions_ingest
+from yuqing.monitoring.services.ingestion.batch import Batch
 from yuqing.tenancy.context import tenant_context
 from yuqing.tenancy.services import tenant_create
 

@@ -11,11 +11,11 @@ import json
 
 import pytest
 
-from yuqing.monitoring.crawler_files import crawler_file_import
-from yuqing.monitoring.ingestion import ACCEPTED, REJECTED, mentions_ingest
-from yuqing.monitoring.ingestion.screen import MAX_EXTRA_DEPTH
 from yuqing.monitoring.models import Mention, Source
-from yuqing.monitoring.normalize import parse_count
+from yuqing.monitoring.services.crawler_files import crawler_file_import
+from yuqing.monitoring.services.ingestion import ACCEPTED, REJECTED, mentions_ingest
+from yuqing.monitoring.services.ingestion.normalize import parse_count
+from yuqing.monitoring.services.ingestion.screen import MAX_EXTRA_DEPTH
 
 LONE = "\ud800"
 

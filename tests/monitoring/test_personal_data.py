@@ -20,10 +20,10 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.monitoring.warnings_support import channel_calls_fixture, customer, duty_member  # noqa: F401
 from yuqing import privacy
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring.ingestion import ACCEPTED, DUPLICATE, mentions_ingest
 from yuqing.monitoring.models import Level, Mention, MentionCustomer, Source, Story
-from yuqing.monitoring.normalize import content_fingerprint
-from yuqing.monitoring.personal_data import (
+from yuqing.monitoring.services.ingestion import ACCEPTED, DUPLICATE, mentions_ingest
+from yuqing.monitoring.services.ingestion.normalize import content_fingerprint
+from yuqing.monitoring.services.personal_data import (
     mask_personal_numbers,
     mention_mask_personal_data,
     mention_reveal_original,

@@ -19,7 +19,6 @@ from tests.customers.factories import CustomerAliasFactory, CustomerFactory
 from tests.factories import MembershipFactory, UserFactory
 from tests.monitoring.portal_support import html, mention, source, warning
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring.configuration import source_create
 from yuqing.monitoring.models import (
     IngestToken,
     KeywordRule,
@@ -31,9 +30,10 @@ from yuqing.monitoring.models import (
     Source,
     WarningPolicy,
 )
-from yuqing.monitoring.selectors_dashboard import monitoring_dashboard
-from yuqing.monitoring.tokens import ingest_token_create
-from yuqing.monitoring.triage import mention_triage
+from yuqing.monitoring.selectors.dashboard import monitoring_dashboard
+from yuqing.monitoring.services.sources import source_create
+from yuqing.monitoring.services.tokens import ingest_token_create
+from yuqing.monitoring.services.triage import mention_triage
 from yuqing.tenancy.models import Role
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -15,12 +15,12 @@ from customers.models import Tier
 from tests.customers.factories import CustomerAliasFactory, CustomerFactory
 from tests.monitoring.scoring_support import make_mention, make_source
 from yuqing.monitoring import jobs
-from yuqing.monitoring.lexicon import SEED_LEXICON, keyword_rules_seed
 from yuqing.monitoring.models import DictionaryWord, KeywordRule, Level, Mention, MentionCustomer, Polarity
 from yuqing.monitoring.scoring import NEGATIVE_BELOW, POSITIVE_ABOVE, mentions_score, polarity_for, policy_for
 from yuqing.monitoring.scoring import service as scoring_service
 from yuqing.monitoring.scoring.engine import FACTOR_KEYS, Reach, reach_points
 from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
+from yuqing.monitoring.services.lexicon import SEED_LEXICON, keyword_rules_seed
 
 CONTRACT_KEYS = {
     "score",

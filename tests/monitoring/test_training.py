@@ -12,7 +12,8 @@ from django.http import Http404
 from tests.factories import MembershipFactory, UserFactory
 from tests.monitoring.scoring_support import make_mention
 from yuqing.audit.models import AuditEvent
-from yuqing.monitoring import demo_content, jobs
+from yuqing.monitoring import jobs
+from yuqing.monitoring.demo import content as demo_content
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
 from yuqing.monitoring.scoring import mentions_score
 from yuqing.monitoring.scoring import service as scoring_service
@@ -24,7 +25,7 @@ from yuqing.monitoring.scoring.sentiment import (
     model_data_load,
 )
 from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
-from yuqing.monitoring.training import (
+from yuqing.monitoring.services.sentiment_models import (
     MIN_PER_CLASS,
     Sample,
     sentiment_model_activate,

@@ -1,11 +1,12 @@
 """Admin of monitoring configuration, tenant-scoped: sources, keyword rules, the tenant's own dictionary,
 the warning policy, warning routes and (read-mostly) ingestion tokens.
 
-The forms run the same checks as the portal's settings services (configuration.py): a feed URL only
-on a feed source, 蓝 < 黄 < 橙 < 红 thresholds, one rule per term and kind. Tokens are created and
-rotated in the portal, which shows the clear value once; here they can be looked up and revoked.
-Mentions, stories and warnings are worked in the portal, where triage and the warnings services keep
-their history; they are not edited here.
+Sources, rules, the policy and routes are saved through the same services as the portal's settings
+pages (checks, audit); the forms show those services' rules beside the fields: a feed URL only on a
+feed source, 蓝 < 黄 < 橙 < 红 thresholds, one word per rule. Tokens are created and rotated in the
+portal, which shows the clear value once; here they can be looked up and revoked. Mentions, stories
+and warnings are worked in the portal, where triage and the warnings services keep their history;
+they are not edited here.
 """
 
 from __future__ import annotations
@@ -21,12 +22,32 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from yuqing.monitoring.configuration import MAX_WINDOW_HOURS, validate_thresholds
-from yuqing.monitoring.feed_network import feed_url_problem
-from yuqing.monitoring.forms import https_urls
+from yuqing.monitoring.forms import ROUTE_FIELDS, https_urls
 from yuqing.monitoring.models import DictionaryWord, IngestToken, KeywordRule, Source, WarningPolicy, WarningRoute
-from yuqing.monitoring.tokens import ingest_token_revoke
+from yuqing.monitoring.services import sources
+from yuqing.monitoring.services.tokens import ingest_token_revoke
+from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
 from yuqing.tenancy.admin import TenantScopedAdmin
+
+
+class ServiceSavedAdmin(TenantScopedAdmin):
+    """An admin whose saves go through the monitoring services: `save_through_service` writes, and the
+    admin's object then stands for the saved row (its id, for the change message and the redirect)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        tenant = self._scope_tenant(request) or obj.tenant
+        saved = self.save_through_service(request, obj, form, change, tenant=tenant)
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_through_service(self, request: HttpRequest, obj: Any, form: Any, change: bool, *, tenant: Any) -> Any:
+        raise NotImplementedError
+
+
+def _form_data(form: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The fields the admin's form has (all of them, or the list-editable few)."""
+    return {name: form.cleaned_data[name] for name in fields if name in form.cleaned_data}
 
 
 class SourceAdminForm(forms.ModelForm):
@@ -37,21 +58,16 @@ class SourceAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        kind, feed_url = data.get("kind"), data.get("feed_url")
-        if kind == Source.Kind.FEED and not feed_url:
-            self.add_error("feed_url", _("RSS/Atom 订阅类信息源需要填写订阅地址。"))
-        if feed_url and kind and kind != Source.Kind.FEED:
-            self.add_error("feed_url", _("只有 RSS/Atom 订阅类信息源才填写订阅地址。"))
-        if feed_url and (problem := feed_url_problem(feed_url)):
-            self.add_error("feed_url", problem)
-        minutes = data.get("poll_minutes")
-        if minutes is not None and not 5 <= minutes <= 24 * 60:
-            self.add_error("poll_minutes", _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。"))
+        problems = sources.source_setting_problems(
+            kind=data.get("kind"), feed_url=data.get("feed_url") or "", poll_minutes=data.get("poll_minutes")
+        )
+        for field, message in problems:
+            self.add_error(field, message)
         return data
 
 
 @admin.register(Source)
-class SourceAdmin(TenantScopedAdmin):
+class SourceAdmin(ServiceSavedAdmin):
     form = SourceAdminForm
     list_display = ["name", "kind", "weight", "owner", "is_paused", "last_poll_status", "last_polled_at"]
     list_filter = ["kind", "is_paused", "last_poll_status"]
@@ -85,6 +101,12 @@ class SourceAdmin(TenantScopedAdmin):
         fields = list(super().get_fields(request, obj))
         return fields if request.user.is_superuser else [f for f in fields if f != "tenant"]
 
+    def save_through_service(self, request: HttpRequest, obj: Any, form: Any, change: bool, *, tenant: Any) -> Any:
+        data = _form_data(form, sources.SOURCE_FIELDS)
+        if change:
+            return sources.source_update(tenant=tenant, actor=request.user, source=obj, data=data)
+        return sources.source_create(tenant=tenant, actor=request.user, data=data)
+
 
 class KeywordRuleAdminForm(forms.ModelForm):
     class Meta:
@@ -92,19 +114,22 @@ class KeywordRuleAdminForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields
 
     def clean_term(self) -> str:
-        term = (self.cleaned_data.get("term") or "").strip()
-        if any(ch.isspace() for ch in term):
-            raise ValidationError(_("词语中不能有空格；多个词请分别添加。"))
-        return term
+        return sources.keyword_term_clean(self.cleaned_data.get("term"))
 
 
 @admin.register(KeywordRule)
-class KeywordRuleAdmin(TenantScopedAdmin):
+class KeywordRuleAdmin(ServiceSavedAdmin):
     form = KeywordRuleAdminForm
     list_display = ["term", "kind", "category", "weight", "field", "is_active"]
     list_filter = ["kind", "category", "field", "is_active"]
     search_fields = ["term", "category"]
     list_editable = ["weight", "is_active"]
+
+    def save_through_service(self, request: HttpRequest, obj: Any, form: Any, change: bool, *, tenant: Any) -> Any:
+        data = _form_data(form, sources.RULE_FIELDS)
+        if change:
+            return sources.keyword_rule_update(tenant=tenant, actor=request.user, rule=obj, data=data)
+        return sources.keyword_rule_create(tenant=tenant, actor=request.user, data=data)
 
 
 @admin.register(DictionaryWord)
@@ -120,13 +145,13 @@ class WarningPolicyAdminForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 - the admin picks the fields
         help_texts = {
             "red_at": _("须满足 蓝 < 黄 < 橙 < 红，最高 100。"),
-            "story_window_hours": _("1 – %(max)d 小时。") % {"max": MAX_WINDOW_HOURS},
+            "story_window_hours": _("1 – %(max)d 小时。") % {"max": sources.MAX_WINDOW_HOURS},
         }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         try:
-            validate_thresholds(data)
+            sources.validate_thresholds(data)
         except ValidationError as error:
             for field, errors in error.error_dict.items():
                 for message in errors:
@@ -135,13 +160,18 @@ class WarningPolicyAdminForm(forms.ModelForm):
 
 
 @admin.register(WarningPolicy)
-class WarningPolicyAdmin(TenantScopedAdmin):
+class WarningPolicyAdmin(ServiceSavedAdmin):
     form = WarningPolicyAdminForm
     list_display = ["__str__", "blue_at", "yellow_at", "orange_at", "red_at", "label_style", "story_window_hours"]
 
+    def save_through_service(self, request: HttpRequest, obj: Any, form: Any, change: bool, *, tenant: Any) -> Any:
+        # One policy per tenant: adding it and changing it are the same write.
+        data = _form_data(form, sources.POLICY_FIELDS)
+        return sources.warning_policy_update(tenant=tenant, actor=request.user, data=data)
+
 
 @admin.register(WarningRoute)
-class WarningRouteAdmin(TenantScopedAdmin):
+class WarningRouteAdmin(ServiceSavedAdmin):
     list_display = [
         "name",
         "min_level",
@@ -153,6 +183,12 @@ class WarningRouteAdmin(TenantScopedAdmin):
     ]
     list_filter = ["min_level", "is_active", "quiet_on_non_working_days"]
     search_fields = ["name"]
+
+    def save_through_service(self, request: HttpRequest, obj: Any, form: Any, change: bool, *, tenant: Any) -> Any:
+        data = {name: form.cleaned_data.get(name, getattr(obj, name)) for name in ROUTE_FIELDS}
+        if change:
+            return warning_route_update(tenant=tenant, actor=request.user, route=obj, **data)
+        return warning_route_create(tenant=tenant, actor=request.user, **data)
 
 
 @admin.register(IngestToken)

@@ -1,7 +1,4 @@
-"""RQ jobs of monitoring: thin, they take the tenant id first (tenant_job), re-fetch and call a service.
-
-Shared file: each engineer keeps their jobs in their own block below.
-"""
+"""RQ jobs of monitoring: thin, they take the tenant id first (tenant_job), re-fetch and call a service."""
 
 from __future__ import annotations
 
@@ -10,12 +7,14 @@ from typing import Any
 
 from rq.exceptions import DuplicateJobError
 
-from yuqing.monitoring.feeds import feed_poll, feed_sources_due
 from yuqing.monitoring.models import Source
-from yuqing.tenancy.jobs import enqueue_for_tenant, tenant_job
+from yuqing.monitoring.selectors.feeds import feed_sources_due
+from yuqing.monitoring.services.feeds import feed_poll
+from yuqing.platform.queue import enqueue, tenant_job
+from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant
 
-# --- scoring (owned by the SCORING engineer)
+# --- scoring
 
 SCORING_QUEUE = "scoring"
 SCORING_SWEEP_BATCH = 200
@@ -62,14 +61,15 @@ def mentions_score_sweep() -> int:
 
 @tenant_job
 def sentiment_model_train_job(tenant: Tenant, model_id: int) -> str | None:
-    """Train a sentiment model version (queued by training.sentiment_model_train); its status."""
-    from yuqing.monitoring.training import sentiment_model_train_run
+    """Train a sentiment model version (queued by services.sentiment_models.sentiment_model_train); its status."""
+    # Lazily: training loads the scoring engine and its NLP stack, which the cron process never needs.
+    from yuqing.monitoring.services.sentiment_models import sentiment_model_train_run
 
     model = sentiment_model_train_run(tenant=tenant, model_id=model_id)
     return model.status if model is not None else None
 
 
-# --- feeds (RSS/Atom polling; owned by the FEEDS engineer)
+# --- feeds (RSS/Atom polling)
 
 # Their own queue and worker: one tenant's slow feed holds up other polls at most, not the SLA sweep.
 FEEDS_QUEUE = "feeds"
@@ -93,20 +93,18 @@ def feeds_poll_due() -> int:
     """
     queued = 0
     for source in feed_sources_due():
-        try:
-            enqueue_for_tenant(
-                feed_poll_job,
-                tenant=source.tenant,
-                queue=FEEDS_QUEUE,
-                source_id=source.pk,
-                job_id=f"feed-poll-{source.pk}",
-                unique=True,
-                job_timeout=120,
-                ttl=600,
-                result_ttl=0,
-                failure_ttl=600,
-            )
-        except DuplicateJobError:
-            continue
-        queued += 1
+        sent = enqueue(
+            "yuqing.monitoring.jobs.feed_poll_job",
+            tenant_id=source.tenant_id,
+            queue=FEEDS_QUEUE,
+            source_id=source.pk,
+            job_id=f"feed-poll-{source.pk}",
+            unique=True,
+            job_timeout=120,
+            ttl=600,
+            result_ttl=0,
+            failure_ttl=600,
+        )
+        if sent is not False:  # False: a duplicate (that poll is still queued or running) or Redis out of reach
+            queued += 1
     return queued

@@ -205,7 +205,7 @@ class Mention(TenantOwned):
     followers = models.PositiveBigIntegerField(_("作者粉丝"), default=0)
     extra = models.JSONField(_("其他字段"), default=dict, blank=True)
     # ID and mobile numbers in title, body and extra are stored masked; the originals of the
-    # masked fields, as JSON, Fernet-encrypted (yuqing.monitoring.personal_data). "" when none.
+    # masked fields, as JSON, Fernet-encrypted (yuqing.monitoring.services.personal_data). "" when none.
     original_encrypted = models.TextField(blank=True, default="", editable=False)
     # Scoring
     status = models.CharField(_("评分状态"), max_length=10, choices=Status.choices, default=Status.PENDING)

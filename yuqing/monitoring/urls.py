@@ -1,9 +1,19 @@
-"""URLs of the monitoring portal (names join the monitoring: namespace). The JSON ingestion API is
-mounted separately, at /api/v1/ (api_urls.py)."""
+"""URLs of the monitoring portal (names join the monitoring: namespace), and of the JSON ingestion
+API (token-authenticated, no session), which yuqing/urls.py mounts at /api/v1/ (names join api:)."""
 
 from django.urls import path
 
-from yuqing.monitoring.views import channels, dashboard, intake, mentions, sentiment, settings, tokens, warnings_board
+from yuqing.monitoring.views import (
+    api,
+    channels,
+    dashboard,
+    intake,
+    mentions,
+    sentiment,
+    settings,
+    tokens,
+    warnings_board,
+)
 
 app_name = "monitoring"
 
@@ -50,3 +60,11 @@ urlpatterns = [
     path("settings/models/default/", sentiment.model_default, name="model-default"),
     path("settings/models/<int:pk>/activate/", sentiment.model_activate, name="model-activate"),
 ]
+
+api_urlpatterns = (
+    [
+        path("mentions", api.mentions_create, name="mentions"),
+        path("openapi.json", api.openapi, name="openapi"),
+    ],
+    "api",
+)

@@ -61,7 +61,7 @@ def _stamp(tenant: Tenant) -> tuple[tuple, list[tuple], list[str]]:
     rules = _rules(tenant)
     if not rules and not KeywordRule.objects.for_tenant(tenant).exists():
         # A new tenant starts from the seed lexicon (a tenant that switched every rule off does not).
-        from yuqing.monitoring.lexicon import keyword_rules_seed
+        from yuqing.monitoring.services.lexicon import keyword_rules_seed
 
         keyword_rules_seed(tenant=tenant)
         rules = _rules(tenant)

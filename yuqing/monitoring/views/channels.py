@@ -13,18 +13,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
-from yuqing.monitoring.forms_channels import ChannelForm, WarningRouteForm
+from yuqing.monitoring.forms import ChannelForm, WarningRouteForm
 from yuqing.monitoring.models import WarningRoute
-from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
 from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
 from yuqing.notify.forms import add_channel_errors
 from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import channel_create, channel_update, deliveries_retry
 from yuqing.notify.services.probe import channel_send_test
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -101,9 +101,11 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(Permission.CONFIGURE)
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a test message (the same one the admin's action sends)."""
-    channel = _channel_get(request, pk)
-    if refused := post_only(request):
-        return refused
+    return _channel_test(request, _channel_get(request, pk))  # 404 before 405
+
+
+@require_POST
+def _channel_test(request: HttpRequest, channel: Channel) -> HttpResponse:
     if channel_send_test(tenant=request.tenant, actor=request.user, channel=channel) is None:
         messages.warning(request, _("渠道“%(name)s”已停用，未发送测试消息。") % {"name": channel.name})
     else:
@@ -114,11 +116,16 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(Permission.CONFIGURE)
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a failed delivery again, from a first attempt."""
-    delivery = get_for_tenant(
-        Delivery.objects.for_tenant(request.tenant).select_related("channel"), tenant=request.tenant, pk=pk
-    )
-    if refused := post_only(request):
-        return refused
+    return _delivery_retry(
+        request,
+        get_for_tenant(
+            Delivery.objects.for_tenant(request.tenant).select_related("channel"), tenant=request.tenant, pk=pk
+        ),
+    )  # 404 before 405
+
+
+@require_POST
+def _delivery_retry(request: HttpRequest, delivery: Delivery) -> HttpResponse:
     retried = deliveries_retry(
         tenant=request.tenant, actor=request.user, deliveries=[delivery], ip_address=client_ip(request)
     )
@@ -179,9 +186,11 @@ def route_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(Permission.CONFIGURE)
 def route_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """POST active=0 deactivates the route (kept, no longer used), active=1 reactivates it."""
-    route = _route_get(request, pk)
-    if refused := post_only(request):
-        return refused
+    return _route_toggle(request, _route_get(request, pk))  # 404 before 405
+
+
+@require_POST
+def _route_toggle(request: HttpRequest, route: WarningRoute) -> HttpResponse:
     active = request.POST.get("active") == "1"
     try:
         warning_route_update(

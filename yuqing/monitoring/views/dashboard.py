@@ -1,12 +1,12 @@
-"""The monitoring dashboard: figures from selectors_dashboard, drawn by ECharts (static/js/monitoring.js)."""
+"""The monitoring dashboard: figures from selectors.dashboard, drawn by ECharts (static/js/monitoring.js)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from yuqing.monitoring.selectors_dashboard import monitoring_dashboard
-from yuqing.monitoring.views.common import with_tenant_time
+from yuqing.monitoring.selectors.dashboard import monitoring_dashboard
+from yuqing.platform.http import with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 

@@ -1,5 +1,5 @@
 """Manual entry of one mention and the upload of a crawler output file: both through the one
-ingestion service (yuqing.monitoring.ingestion.mentions_ingest), which validates, normalises and
+ingestion service (yuqing.monitoring.services.ingestion.mentions_ingest), which validates, normalises and
 de-duplicates; its per-item reason becomes the form's error."""
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.crawler_files import crawler_file_import
 from yuqing.monitoring.forms import CrawlerUploadForm, ManualMentionForm
-from yuqing.monitoring.ingestion import mentions_ingest
 from yuqing.monitoring.models import Mention
-from yuqing.monitoring.views.common import with_tenant_time
+from yuqing.monitoring.services.crawler_files import crawler_file_import
+from yuqing.monitoring.services.ingestion import mentions_ingest
+from yuqing.platform.http import add_service_errors, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission
 
 REJECTED_SHOWN = 500

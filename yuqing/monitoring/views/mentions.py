@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from yuqing.monitoring import selectors, triage
+from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import TriageForm
 from yuqing.monitoring.models import Mention, Polarity
-from yuqing.monitoring.personal_data import mention_reveal_original
-from yuqing.monitoring.views.common import error_message, is_htmx, post_only, with_tenant_time
+from yuqing.monitoring.services import triage
+from yuqing.monitoring.services.personal_data import mention_reveal_original
+from yuqing.platform.http import error_message, is_htmx, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.roles import Permission
 
@@ -52,11 +54,21 @@ def _stream_context(request: HttpRequest) -> dict:
     }
 
 
+def _wants_rows(request: HttpRequest) -> bool:
+    """The filter form (htmx) and the page links under the rows (boosted, aimed at #mention-rows) swap
+    the rows only; a plain visit or a page restored from history gets the whole page."""
+    aimed_at_rows = (
+        request.headers.get("HX-Target") == "mention-rows"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+    return is_htmx(request) or aimed_at_rows
+
+
 @member_required(Permission.READ)
 @with_tenant_time
 def mention_list(request: HttpRequest) -> HttpResponse:
     context = _stream_context(request)
-    template = "monitoring/_mention_rows.html" if is_htmx(request) else "monitoring/mention_list.html"
+    template = "monitoring/_mention_rows.html" if _wants_rows(request) else "monitoring/mention_list.html"
     response = render(request, template, context)
     # One URL answers with a page or a fragment: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -140,9 +152,11 @@ def mention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @with_tenant_time
 def mention_triage(request: HttpRequest, pk: int) -> HttpResponse:
     """POST triage=relevant|not_relevant|dismissed|new and/or polarity=negative|neutral|positive."""
-    mention = selectors.mention_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _mention_triage(request, selectors.mention_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _mention_triage(request: HttpRequest, mention: Mention) -> HttpResponse:
     form = TriageForm(request.POST)
     if not form.is_valid():
         return render(
@@ -170,9 +184,11 @@ def mention_triage(request: HttpRequest, pk: int) -> HttpResponse:
 @with_tenant_time
 def mention_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     """Escalate to an incident through the warnings module; the warning and incident show on return."""
-    mention = selectors.mention_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _mention_escalate(request, selectors.mention_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _mention_escalate(request: HttpRequest, mention: Mention) -> HttpResponse:
     try:
         warning = triage.mention_escalate(tenant=request.tenant, actor=request.user, mention=mention)
     except ValidationError as error:
@@ -191,9 +207,11 @@ def mention_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 def mention_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """POST: the original title and body (ID and mobile numbers unmasked), audited. htmx swaps the
     fragment in for the masked body; without htmx the detail page shows it."""
-    mention = selectors.mention_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _mention_reveal(request, selectors.mention_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _mention_reveal(request: HttpRequest, mention: Mention) -> HttpResponse:
     try:
         original = mention_reveal_original(
             tenant=request.tenant, actor=request.user, mention=mention, ip_address=client_ip(request)

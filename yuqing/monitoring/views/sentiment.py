@@ -1,7 +1,7 @@
 """The tenant's sentiment models: versions trained on analysts' labels with their held-out accuracy
 beside the shipped default's, "train a new model", "activate" one, and "back to the default".
 
-Training runs in an RQ job (yuqing.monitoring.training); the page refreshes itself while a
+Training runs in an RQ job (yuqing.monitoring.services.sentiment_models); the page refreshes itself while a
 version is still training.
 """
 
@@ -12,12 +12,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from yuqing.monitoring import selectors
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
 from yuqing.monitoring.models import SentimentModel
-from yuqing.monitoring.training import sentiment_model_activate, sentiment_model_deactivate, sentiment_model_train
-from yuqing.monitoring.views.common import error_message, is_htmx, post_only, with_tenant_time
+from yuqing.monitoring.services.sentiment_models import (
+    sentiment_model_activate,
+    sentiment_model_deactivate,
+    sentiment_model_train,
+)
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
+from yuqing.platform.http import error_message, is_htmx, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 
 
@@ -36,9 +41,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(SETTINGS_PERMISSION)
+@require_POST
 def model_train(request: HttpRequest) -> HttpResponse:
-    if refused := post_only(request):
-        return refused
     try:
         model = sentiment_model_train(tenant=request.tenant, actor=request.user, ip_address=client_ip(request))
     except ValidationError as error:
@@ -52,9 +56,11 @@ def model_train(request: HttpRequest) -> HttpResponse:
 
 @member_required(SETTINGS_PERMISSION)
 def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
-    model = selectors.sentiment_model_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _model_activate(request, selectors.sentiment_model_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _model_activate(request: HttpRequest, model: SentimentModel) -> HttpResponse:
     try:
         sentiment_model_activate(tenant=request.tenant, actor=request.user, model=model, ip_address=client_ip(request))
     except ValidationError as error:
@@ -65,10 +71,9 @@ def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(SETTINGS_PERMISSION)
+@require_POST
 def model_default(request: HttpRequest) -> HttpResponse:
     """Back to the shipped default model."""
-    if refused := post_only(request):
-        return refused
     try:
         sentiment_model_deactivate(tenant=request.tenant, actor=request.user, ip_address=client_ip(request))
     except ValidationError as error:

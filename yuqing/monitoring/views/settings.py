@@ -1,7 +1,7 @@
 """Monitoring settings for the tenant's admins and managers: sources, keyword rules, the warning policy.
 
 Handlers, viewers and auditors may look at the lists; the forms and actions need the settings
-permission (configuration.SETTINGS_PERMISSION), and the services check it again.
+permission (sources.SETTINGS_PERMISSION), and the services check it again.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from yuqing.monitoring import configuration, selectors
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
+from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import KeywordRuleForm, SourceForm, WarningPolicyForm
-from yuqing.monitoring.models import KeywordRule
-from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
+from yuqing.monitoring.models import KeywordRule, Source
+from yuqing.monitoring.services import sources
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
+from yuqing.tenancy.guard import require_actor
 from yuqing.tenancy.roles import Permission
 
 # ---------------------------------------------------------------- sources
@@ -37,7 +39,7 @@ def source_create(request: HttpRequest) -> HttpResponse:
     form = SourceForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            source = configuration.source_create(tenant=request.tenant, actor=request.user, data=form.to_data())
+            source = sources.source_create(tenant=request.tenant, actor=request.user, data=form.to_data())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -55,7 +57,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.to_data()
         source = selectors.source_get(tenant=request.tenant, pk=pk)  # the form wrote onto its instance
         try:
-            configuration.source_update(tenant=request.tenant, actor=request.user, source=source, data=data)
+            sources.source_update(tenant=request.tenant, actor=request.user, source=source, data=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -67,11 +69,13 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(SETTINGS_PERMISSION)
 def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
     """POST paused=1 pauses the source, paused=0 resumes it."""
-    source = selectors.source_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _source_pause(request, selectors.source_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _source_pause(request: HttpRequest, source: Source) -> HttpResponse:
     paused = request.POST.get("paused") == "1"
-    configuration.source_set_paused(tenant=request.tenant, actor=request.user, source=source, paused=paused)
+    sources.source_set_paused(tenant=request.tenant, actor=request.user, source=source, paused=paused)
     if paused:
         messages.success(request, _("已暂停信息源“%(name)s”。") % {"name": source.name})
     else:
@@ -108,7 +112,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     form = KeywordRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            rule = configuration.keyword_rule_create(tenant=request.tenant, actor=request.user, data=form.to_data())
+            rule = sources.keyword_rule_create(tenant=request.tenant, actor=request.user, data=form.to_data())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -127,7 +131,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.to_data()
         rule = selectors.keyword_rule_get(tenant=request.tenant, pk=pk)
         try:
-            configuration.keyword_rule_update(tenant=request.tenant, actor=request.user, rule=rule, data=data)
+            sources.keyword_rule_update(tenant=request.tenant, actor=request.user, rule=rule, data=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -141,12 +145,14 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(SETTINGS_PERMISSION)
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """POST active=0 deactivates the rule (kept, no longer scored), active=1 reactivates it."""
-    rule = selectors.keyword_rule_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _rule_toggle(request, selectors.keyword_rule_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _rule_toggle(request: HttpRequest, rule: KeywordRule) -> HttpResponse:
     active = request.POST.get("active") == "1"
     try:
-        configuration.keyword_rule_set_active(tenant=request.tenant, actor=request.user, rule=rule, active=active)
+        sources.keyword_rule_set_active(tenant=request.tenant, actor=request.user, rule=rule, active=active)
     except ValidationError as error:
         error_message(request, error)
     else:
@@ -158,11 +164,10 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(SETTINGS_PERMISSION)
+@require_POST
 def rule_seed(request: HttpRequest) -> HttpResponse:
     """Add the seed lexicon's terms the tenant lacks (the rules it has, edited or not, stay as they are)."""
-    if refused := post_only(request):
-        return refused
-    added = configuration.keyword_rules_seed_missing(tenant=request.tenant, actor=request.user)
+    added = sources.keyword_rules_seed_missing(tenant=request.tenant, actor=request.user)
     if added:
         messages.success(request, _("已补充预置词库中的 %(n)d 个词。") % {"n": added})
     else:
@@ -177,15 +182,15 @@ def rule_seed(request: HttpRequest) -> HttpResponse:
 def policy_edit(request: HttpRequest) -> HttpResponse:
     """Everyone sees the thresholds; admins and managers change them."""
     policy = selectors.warning_policy_get(tenant=request.tenant)
-    can_edit = configuration.can_configure(request.membership)
+    can_edit = sources.can_configure(request.membership)
     # The form gets its own copy: a rejected form must not change the scale shown beside it.
     form = WarningPolicyForm(request.POST or None, instance=selectors.warning_policy_get(tenant=request.tenant))
     if request.method == "POST":
         if not can_edit:
-            configuration.require_settings_role(tenant=request.tenant, actor=request.user)  # raises: 403
+            require_actor(tenant=request.tenant, actor=request.user, permission=SETTINGS_PERMISSION)  # raises: 403
         if form.is_valid():
             try:
-                configuration.warning_policy_update(tenant=request.tenant, actor=request.user, data=form.to_data())
+                sources.warning_policy_update(tenant=request.tenant, actor=request.user, data=form.to_data())
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

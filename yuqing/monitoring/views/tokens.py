@@ -1,5 +1,5 @@
 """API tokens of the ingestion API: list (prefix, default source, last use, status), create (the
-clear token shown once), rotate, revoke. The writes are the tenant admins' (yuqing.monitoring.tokens
+clear token shown once), rotate, revoke. The writes are the tenant admins' (yuqing.monitoring.services.tokens
 checks the configure permission); managers see the list."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from yuqing.monitoring import selectors, tokens
-from yuqing.monitoring.configuration import SETTINGS_PERMISSION
+from yuqing.monitoring import selectors
 from yuqing.monitoring.forms import TokenCreateForm
 from yuqing.monitoring.models import IngestToken
-from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
+from yuqing.monitoring.services import tokens
+from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
+from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
-from yuqing.tenancy.forms import add_service_errors
 from yuqing.tenancy.roles import Permission, require_permission
 
 
@@ -58,9 +59,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @with_tenant_time
 def token_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke the token and make its successor; the successor's clear value is shown once."""
-    token = selectors.token_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _token_rotate(request, selectors.token_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _token_rotate(request: HttpRequest, token: IngestToken) -> HttpResponse:
     try:
         new, raw = tokens.ingest_token_rotate(tenant=request.tenant, actor=request.user, token=token)
     except ValidationError as error:
@@ -72,9 +75,11 @@ def token_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.CONFIGURE)
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = selectors.token_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _token_revoke(request, selectors.token_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _token_revoke(request: HttpRequest, token: IngestToken) -> HttpResponse:
     tokens.ingest_token_revoke(tenant=request.tenant, actor=request.user, token=token)
     messages.success(request, _("已吊销令牌“%(name)s”，使用它的推送将被拒绝。") % {"name": token.name})
     return redirect("monitoring:token-list")

@@ -12,10 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from yuqing.monitoring import selectors
-from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
+from yuqing.monitoring.models import RiskWarning
 from yuqing.monitoring.warnings import warning_acknowledge, warning_close
+from yuqing.platform.http import error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 
@@ -54,9 +56,11 @@ def _back(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required(Permission.WRITE)
 def warning_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     """受理: the handler takes the warning on (it stays on the board until closed)."""
-    warning = selectors.warning_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _warning_acknowledge_view(request, selectors.warning_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _warning_acknowledge_view(request: HttpRequest, warning: RiskWarning) -> HttpResponse:
     try:
         warning_acknowledge(tenant=request.tenant, actor=request.user, warning=warning)
     except ValidationError as error:
@@ -68,9 +72,11 @@ def warning_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @member_required(Permission.WRITE)
 def warning_close_view(request: HttpRequest, pk: int) -> HttpResponse:
-    warning = selectors.warning_get(tenant=request.tenant, pk=pk)
-    if refused := post_only(request):
-        return refused
+    return _warning_close_view(request, selectors.warning_get(tenant=request.tenant, pk=pk))  # 404 before 405
+
+
+@require_POST
+def _warning_close_view(request: HttpRequest, warning: RiskWarning) -> HttpResponse:
     try:
         warning_close(tenant=request.tenant, actor=request.user, warning=warning)
     except ValidationError as error:

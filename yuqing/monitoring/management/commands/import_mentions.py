@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.crawler_files import crawler_file_import
 from yuqing.monitoring.models import Source
+from yuqing.monitoring.services.crawler_files import crawler_file_import
 from yuqing.tenancy.models import Tenant
 
 SHOWN_REJECTIONS = 50

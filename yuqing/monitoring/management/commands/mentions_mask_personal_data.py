@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.personal_data import mentions_mask_stored
+from yuqing.monitoring.services.personal_data import mentions_mask_stored
 from yuqing.tenancy.models import Tenant
 
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,11 +44,11 @@ from yuqing.monitoring.scoring.sentiment import (
     model_data_dump,
 )
 from yuqing.monitoring.scoring.tenant import engine_for
-from yuqing.tenancy.guard import require_actor
-from yuqing.tenancy.jobs import enqueue_for_tenant
+from yuqing.platform.queue import enqueue
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
-from yuqing.tenancy.selectors import get_for_tenant, membership_of
+from yuqing.tenancy.selectors import get_for_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +63,9 @@ BASE_DEFAULT_PLUS_TENANT = "default+tenant"
 # ---------------------------------------------------------------- services
 
 
-@transaction.atomic
+@tenant_service(Permission.APPROVE)
 def sentiment_model_train(*, tenant: Tenant, actor: User | None, ip_address: str | None = None) -> SentimentModel:
     """Start training version n+1 on the tenant's labels (admin or manager); the job does the work."""
-    require_actor(tenant=tenant, actor=actor, permission=Permission.APPROVE)
     Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk", flat=True).get()
     models = SentimentModel.objects.for_tenant(tenant)
     if models.filter(
@@ -79,7 +77,7 @@ def sentiment_model_train(*, tenant: Tenant, actor: User | None, ip_address: str
         tenant=tenant,
         version=version,
         status=SentimentModel.Status.TRAINING,
-        created_by=membership_of(tenant=tenant, user=actor) if actor is not None else None,
+        created_by=actor_membership(tenant=tenant, actor=actor),
     )
     audit_record(
         tenant=tenant,
@@ -89,18 +87,17 @@ def sentiment_model_train(*, tenant: Tenant, actor: User | None, ip_address: str
         changes={"version": version},
         ip_address=ip_address,
     )
-    from yuqing.monitoring import jobs  # the jobs module imports services: import here, not at the top
-
-    enqueue_for_tenant(jobs.sentiment_model_train_job, tenant=tenant, model_id=model.pk, job_timeout=1800)
+    enqueue(
+        "yuqing.monitoring.jobs.sentiment_model_train_job", tenant_id=tenant.pk, model_id=model.pk, job_timeout=1800
+    )
     return model
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def sentiment_model_activate(
     *, tenant: Tenant, actor: User | None, model: SentimentModel, ip_address: str | None = None
 ) -> SentimentModel:
     """Switch the tenant's scoring to `model` (admin; a ready version only)."""
-    require_actor(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     locked = get_for_tenant(SentimentModel.objects.for_tenant(tenant).select_for_update(), tenant=tenant, pk=model.pk)
     if locked.status != SentimentModel.Status.READY:
         raise ValidationError(_("只能启用训练完成的情感模型。"))
@@ -123,12 +120,11 @@ def sentiment_model_activate(
     return locked
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def sentiment_model_deactivate(
     *, tenant: Tenant, actor: User | None, ip_address: str | None = None
 ) -> SentimentModel | None:
     """Back to the shipped default model (admin); the version that was active, if any."""
-    require_actor(tenant=tenant, actor=actor, permission=Permission.CONFIGURE)
     active = SentimentModel.objects.for_tenant(tenant).select_for_update().filter(is_active=True).first()
     if active is None:
         return None
@@ -218,6 +214,7 @@ def _fail(model: SentimentModel, reason: str) -> SentimentModel:
     return model
 
 
+@tenant_service(None)
 def sentiment_model_fit(*, tenant: Tenant, model: SentimentModel) -> SentimentModel:
     """Train `model` (a version in status training) on the tenant's labels; ready or failed."""
     rows = list(
@@ -273,6 +270,8 @@ def sentiment_model_fit(*, tenant: Tenant, model: SentimentModel) -> SentimentMo
     return model
 
 
+# Not one transaction: a fit that fails is recorded as failed after its own transaction rolled back.
+@tenant_service(None, atomic=False)
 def sentiment_model_train_run(*, tenant: Tenant, model_id: int) -> SentimentModel | None:
     """The job's body: train the version if it is still waiting; an unexpected error fails it."""
     model = SentimentModel.objects.for_tenant(tenant).filter(pk=model_id).first()

@@ -1,7 +1,7 @@
 """Ingestion: the one service behind every path (API, RSS/Atom, file import, manual entry).
 
 `mentions_ingest` validates each item on its own (a bad item is rejected with a Chinese reason
-and never stops the others), normalises it (yuqing.monitoring.normalize), de-duplicates it, and
+and never stops the others), normalises it (yuqing.monitoring.services.ingestion.normalize), de-duplicates it, and
 stores the new mentions as `pending` in one transaction. Scoring is enqueued after the commit;
 when Redis is down the failure is logged and the scoring sweep picks the mentions up later, so
 nothing accepted is lost.
@@ -44,15 +44,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.ingestion.batch import Batch, Conflict, chunks
-from yuqing.monitoring.ingestion.items import Candidate, Rejected, author_pseudonymise, clean_item
-from yuqing.monitoring.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
-from yuqing.monitoring.ingestion.screen import MAX_BODY_CHARS
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.ingestion.batch import Batch, Conflict, chunks
+from yuqing.monitoring.services.ingestion.items import Candidate, Rejected, author_pseudonymise, clean_item
+from yuqing.monitoring.services.ingestion.results import ACCEPTED, DUPLICATE, REJECTED, IngestReport, ItemResult
+from yuqing.monitoring.services.ingestion.screen import MAX_BODY_CHARS
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import TenantMismatch
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.roles import Permission
 
 __all__ = [
     "ACCEPTED",
@@ -62,7 +63,6 @@ __all__ = [
     "IngestReport",
     "ItemResult",
     "author_pseudonymise",
-    "mentions_enqueue_scoring",
     "mentions_ingest",
 ]
 
@@ -84,6 +84,8 @@ def _is_retryable(error: OperationalError) -> bool:
 # ---------------------------------------------------------------- the service
 
 
+# Not one transaction: a batch that deadlocks is retried in a fresh transaction of its own (_store).
+@tenant_service(Permission.WRITE, atomic=False)
 def mentions_ingest(
     *, tenant: Tenant, source: Source, items: list[Any], via: str, actor: User | None = None
 ) -> IngestReport:
@@ -98,8 +100,6 @@ def mentions_ingest(
         raise TenantMismatch(f"Source {source.pk} is not of tenant {tenant.pk}.")
     if via not in Mention.Via.values:
         raise ValueError(f"Unknown ingestion path {via!r}.")
-    if actor is not None and not actor.is_superuser:
-        require_permission(membership_of(tenant=tenant, user=actor), Permission.WRITE)
     if source.is_paused:
         reason = _("信息源已暂停")
         return IngestReport([ItemResult(index, REJECTED, None, reason) for index in range(len(items))])
@@ -174,27 +174,22 @@ def _store(
         # Stored mentions that gained reposts are scored again: reposts are reach and velocity.
         to_score = sorted(set(report.accepted_ids) | batch.reposted_ids)
         if to_score:
-            transaction.on_commit(lambda: mentions_enqueue_scoring(tenant=tenant, mention_ids=to_score))
+            transaction.on_commit(lambda: _scoring_enqueue(tenant=tenant, mention_ids=to_score))
     return report
 
 
-def mentions_enqueue_scoring(*, tenant: Tenant, mention_ids: list[int]) -> bool:
-    """Enqueue scoring in jobs of at most SCORING_BATCH mentions. False when Redis could not be
-    reached: the mentions stay pending and the scoring sweep re-queues them."""
-    from redis.exceptions import RedisError
-
-    from yuqing.monitoring import jobs  # jobs import the services
-    from yuqing.tenancy.jobs import enqueue_for_tenant
-
+def _scoring_enqueue(*, tenant: Tenant, mention_ids: list[int]) -> bool:
+    """After the commit: scoring in jobs of at most SCORING_BATCH mentions. False when Redis could
+    not be reached: the mentions stay pending and the scoring sweep re-queues them."""
     for chunk in chunks(mention_ids, SCORING_BATCH):
-        try:
-            enqueue_for_tenant(jobs.mentions_score_job, tenant=tenant, queue="scoring", mention_ids=list(chunk))
-        except (RedisError, OSError) as error:
+        queued = enqueue(
+            "yuqing.monitoring.jobs.mentions_score_job", tenant_id=tenant.pk, queue="scoring", mention_ids=list(chunk)
+        )
+        if queued is False:
             logger.warning(
-                "scoring not enqueued for %d mentions of tenant %s (%s); the sweep will pick them up",
+                "scoring not enqueued for %d mentions of tenant %s; the sweep will pick them up",
                 len(mention_ids),
                 tenant.pk,
-                error,
             )
             return False
     return True

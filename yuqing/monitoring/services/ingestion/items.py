@@ -11,15 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yuqing import privacy
-from yuqing.monitoring.ingestion.screen import (
-    MAX_EXTRA_CHARS,
-    MAX_KEYWORD_CHARS,
-    MAX_URL_CHARS,
-    Hostile,
-    item_screen,
-)
 from yuqing.monitoring.models import Mention, Source
-from yuqing.monitoring.normalize import (
+from yuqing.monitoring.services.ingestion.normalize import (
     MAX_COUNT,
     canonical_url,
     content_fingerprint,
@@ -28,7 +21,14 @@ from yuqing.monitoring.normalize import (
     parse_count,
     parse_datetime,
 )
-from yuqing.monitoring.personal_data import mention_mask_personal_data
+from yuqing.monitoring.services.ingestion.screen import (
+    MAX_EXTRA_CHARS,
+    MAX_KEYWORD_CHARS,
+    MAX_URL_CHARS,
+    Hostile,
+    item_screen,
+)
+from yuqing.monitoring.services.personal_data import mention_mask_personal_data
 from yuqing.tenancy.models import Tenant
 
 MAX_TITLE_CHARS = 300  # stored length: longer titles are cut

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from yuqing.monitoring.normalize import parse_count
+from yuqing.monitoring.services.ingestion.normalize import parse_count
 
 _URL_PLATFORMS = (
     ("weibo.c", "wb"),

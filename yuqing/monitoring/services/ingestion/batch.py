@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.ingestion.items import Candidate, identity_of
-from yuqing.monitoring.ingestion.results import ACCEPTED, DUPLICATE, ItemResult
 from yuqing.monitoring.models import Mention, MentionRepost, Source
+from yuqing.monitoring.services.ingestion.items import Candidate, identity_of
+from yuqing.monitoring.services.ingestion.results import ACCEPTED, DUPLICATE, ItemResult
 from yuqing.tenancy.managers import TenantQuerySet
 from yuqing.tenancy.models import Tenant
 

@@ -5,7 +5,7 @@ warnings and incidents, and a few hundred analyst labels to train a tenant model
 Everything goes through the services: sources are created, mentions ingested (via "api", each with
 a stable external id, so a second run finds them all as duplicates and adds nothing) and scored in
 this process in batches, so grouping, warnings, routing and incidents happen exactly as they would
-from the worker. The words are in yuqing/monitoring/demo_content.py.
+from the worker. The words are in yuqing/monitoring/demo/content.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import random
 from django.utils import timezone
 
 from customers.models import Customer, Tier
-from yuqing.monitoring import demo_content as content
-from yuqing.monitoring.ingestion import mentions_ingest
-from yuqing.monitoring.lexicon import keyword_rules_seed
+from yuqing.monitoring.demo import content
 from yuqing.monitoring.models import Level, Mention, Polarity, Source, WarningRoute
 from yuqing.monitoring.scoring import mentions_score
+from yuqing.monitoring.services.ingestion import mentions_ingest
+from yuqing.monitoring.services.lexicon import keyword_rules_seed
 from yuqing.monitoring.warnings import warning_route_create
 from yuqing.notify.models import Channel
 from yuqing.notify.services import ChannelData, channel_create

@@ -12,15 +12,15 @@ from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.feed_network import feed_url_problem
 from yuqing.monitoring.models import KeywordRule, Source, WarningPolicy
+from yuqing.monitoring.services.feed_fetch import feed_url_problem
+from yuqing.monitoring.services.lexicon import keyword_rules_seed
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
-from yuqing.tenancy.roles import Permission, has_permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.roles import Permission, has_permission
 
 # Who configures monitoring: tenant admins and managers (both hold APPROVE, handlers do not).
 SETTINGS_PERMISSION = Permission.APPROVE
@@ -33,13 +33,6 @@ MAX_WINDOW_HOURS = 24 * 30
 
 def can_configure(membership: Membership | None) -> bool:
     return has_permission(membership, SETTINGS_PERMISSION)
-
-
-def require_settings_role(*, tenant: Tenant, actor: User | None) -> None:
-    """Admins and managers of `tenant`; platform code (None) and superusers may too."""
-    if actor is None or actor.is_superuser:
-        return
-    require_permission(membership_of(tenant=tenant, user=actor), SETTINGS_PERMISSION)
 
 
 def _changes(instance: Any, data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
@@ -62,26 +55,38 @@ def _full_clean(instance: Any) -> None:
 # ---------------------------------------------------------------- sources
 
 
+def source_setting_problems(*, kind: str | None, feed_url: str, poll_minutes: int | None) -> list[tuple[str, str]]:
+    """What is wrong with a source's kind, feed URL and poll interval, in order: (field, message).
+
+    The portal's services refuse the first; the admin's form shows them all beside the fields.
+    """
+    problems: list[tuple[str, str]] = []
+    if kind == Source.Kind.FEED and not feed_url:
+        problems.append(("feed_url", _("RSS/Atom 订阅类信息源需要填写订阅地址。")))
+    if feed_url and kind and kind != Source.Kind.FEED:
+        problems.append(("feed_url", _("只有 RSS/Atom 订阅类信息源才填写订阅地址。")))
+    if feed_url and (problem := feed_url_problem(feed_url)):
+        # The poller re-checks after DNS and on every redirect; this catches what the URL itself says.
+        problems.append(("feed_url", problem))
+    if poll_minutes is not None and not 5 <= poll_minutes <= 24 * 60:
+        problems.append(("poll_minutes", _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。")))
+    return problems
+
+
 def _check_source(tenant: Tenant, source: Source) -> None:
     if source.owner_id is not None and not Membership.objects.for_tenant(tenant).filter(pk=source.owner_id).exists():
         raise ValidationError({"owner": _("请选择本机构的成员。")})
-    if source.kind == Source.Kind.FEED and not source.feed_url:
-        raise ValidationError({"feed_url": _("RSS/Atom 订阅类信息源需要填写订阅地址。")})
-    if source.feed_url and source.kind != Source.Kind.FEED:
-        raise ValidationError({"feed_url": _("只有 RSS/Atom 订阅类信息源才填写订阅地址。")})
-    if source.feed_url and (problem := feed_url_problem(source.feed_url)):
-        # The poller re-checks after DNS and on every redirect; this catches what the URL itself says.
-        raise ValidationError({"feed_url": problem})
-    if source.poll_minutes is not None and not 5 <= source.poll_minutes <= 24 * 60:
-        raise ValidationError({"poll_minutes": _("抓取间隔须在 5 分钟到 1440 分钟（一天）之间。")})
+    problems = source_setting_problems(kind=source.kind, feed_url=source.feed_url, poll_minutes=source.poll_minutes)
+    if problems:
+        field, message = problems[0]
+        raise ValidationError({field: message})
     duplicate = Source.objects.for_tenant(tenant).filter(name=source.name).exclude(pk=source.pk).exists()
     if duplicate:
         raise ValidationError({"name": _("已有同名信息源“%(name)s”。") % {"name": source.name}})
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def source_create(*, tenant: Tenant, actor: User | None, data: Mapping[str, Any]) -> Source:
-    require_settings_role(tenant=tenant, actor=actor)
     source = Source(tenant=tenant)
     changes = _changes(source, data, SOURCE_FIELDS)
     _check_source(tenant, source)
@@ -91,9 +96,8 @@ def source_create(*, tenant: Tenant, actor: User | None, data: Mapping[str, Any]
     return source
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def source_update(*, tenant: Tenant, actor: User | None, source: Source, data: Mapping[str, Any]) -> Source:
-    require_settings_role(tenant=tenant, actor=actor)
     source = Source.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
     changes = _changes(source, data, SOURCE_FIELDS)
     if not changes:
@@ -109,10 +113,9 @@ def source_update(*, tenant: Tenant, actor: User | None, source: Source, data: M
     return source
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def source_set_paused(*, tenant: Tenant, actor: User | None, source: Source, paused: bool) -> Source:
     """Pause a source (its feed is no longer polled, its API and file items are refused) or resume it."""
-    require_settings_role(tenant=tenant, actor=actor)
     source = Source.objects.for_tenant(tenant).select_for_update().get(pk=source.pk)
     if source.is_paused != paused:
         source.is_paused = paused
@@ -130,13 +133,22 @@ def source_set_paused(*, tenant: Tenant, actor: User | None, source: Source, pau
 # ---------------------------------------------------------------- keyword rules
 
 
+def keyword_term_clean(term: str | None) -> str:
+    """A rule's term as stored (trimmed): one word, so ValidationError when empty or holding a space."""
+    term = (term or "").strip()
+    if not term:
+        raise ValidationError(_("请填写词语。"))
+    if any(ch.isspace() for ch in term):
+        raise ValidationError(_("词语中不能有空格；多个词请分别添加。"))
+    return term
+
+
 def _check_rule(tenant: Tenant, rule: KeywordRule) -> None:
-    rule.term = (rule.term or "").strip()
+    try:
+        rule.term = keyword_term_clean(rule.term)
+    except ValidationError as error:
+        raise ValidationError({"term": error.messages}) from None
     rule.category = (rule.category or "").strip()
-    if not rule.term:
-        raise ValidationError({"term": _("请填写词语。")})
-    if any(ch.isspace() for ch in rule.term):
-        raise ValidationError({"term": _("词语中不能有空格；多个词请分别添加。")})
     duplicate = (
         KeywordRule.objects.for_tenant(tenant).filter(term=rule.term, kind=rule.kind).exclude(pk=rule.pk).exists()
     )
@@ -144,9 +156,8 @@ def _check_rule(tenant: Tenant, rule: KeywordRule) -> None:
         raise ValidationError({"term": _("已有同类型的词语“%(term)s”，请直接编辑该规则。") % {"term": rule.term}})
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def keyword_rule_create(*, tenant: Tenant, actor: User | None, data: Mapping[str, Any]) -> KeywordRule:
-    require_settings_role(tenant=tenant, actor=actor)
     rule = KeywordRule(tenant=tenant)
     changes = _changes(rule, data, RULE_FIELDS)
     _check_rule(tenant, rule)
@@ -156,11 +167,10 @@ def keyword_rule_create(*, tenant: Tenant, actor: User | None, data: Mapping[str
     return rule
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def keyword_rule_update(
     *, tenant: Tenant, actor: User | None, rule: KeywordRule, data: Mapping[str, Any]
 ) -> KeywordRule:
-    require_settings_role(tenant=tenant, actor=actor)
     rule = KeywordRule.objects.for_tenant(tenant).select_for_update().get(pk=rule.pk)
     changes = _changes(rule, data, RULE_FIELDS)
     if not changes:
@@ -172,6 +182,7 @@ def keyword_rule_update(
     return rule
 
 
+@tenant_service(SETTINGS_PERMISSION)
 def keyword_rule_set_active(*, tenant: Tenant, actor: User | None, rule: KeywordRule, active: bool) -> KeywordRule:
     """Deactivate a rule (scoring stops using it; kept for the history of explanations) or reactivate it."""
     return keyword_rule_update(tenant=tenant, actor=actor, rule=rule, data={"is_active": active})
@@ -210,10 +221,9 @@ def validate_thresholds(values: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def warning_policy_update(*, tenant: Tenant, actor: User | None, data: Mapping[str, Any]) -> WarningPolicy:
     """Change the tenant's thresholds, label style and grouping window (creating the policy row if needed)."""
-    require_settings_role(tenant=tenant, actor=actor)
     policy, _created = WarningPolicy.objects.for_tenant(tenant).select_for_update().get_or_create(tenant=tenant)
     merged = {name: data.get(name, getattr(policy, name)) for name in POLICY_FIELDS}
     validate_thresholds(merged)
@@ -224,12 +234,9 @@ def warning_policy_update(*, tenant: Tenant, actor: User | None, data: Mapping[s
     return policy
 
 
-@transaction.atomic
+@tenant_service(SETTINGS_PERMISSION)
 def keyword_rules_seed_missing(*, tenant: Tenant, actor: User | None) -> int:
     """Add the seed lexicon's rules the tenant lacks; returns how many were added."""
-    from yuqing.monitoring.lexicon import keyword_rules_seed
-
-    require_settings_role(tenant=tenant, actor=actor)
     added = keyword_rules_seed(tenant=tenant)
     if added:
         audit_record(

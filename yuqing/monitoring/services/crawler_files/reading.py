@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.crawler_files.records import PLATFORMS, platform_from_fields, record_to_item
+from yuqing.monitoring.services.crawler_files.records import PLATFORMS, platform_from_fields, record_to_item
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 FORMATS = ("json", "jsonl", "csv")

@@ -21,11 +21,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
-from yuqing.monitoring.crawler_files.reading import MAX_FILE_BYTES, CrawlerFile, CrawlerRow, crawler_file_read
-from yuqing.monitoring.crawler_files.records import province_of, record_to_item
-from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
-from yuqing.tenancy.guard import require_actor
+from yuqing.monitoring.services.crawler_files.reading import MAX_FILE_BYTES, CrawlerFile, CrawlerRow, crawler_file_read
+from yuqing.monitoring.services.crawler_files.records import province_of, record_to_item
+from yuqing.monitoring.services.ingestion.guarded import ingest_isolated, tally
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -69,6 +69,8 @@ class ImportResult:
         return len(self.rejected)
 
 
+# Not one transaction: a fatal error rolls the file back and is then audited in a transaction of its own.
+@tenant_service(Permission.WRITE, atomic=False)
 def crawler_file_import(
     *, tenant: Tenant, actor: User | None, source: Source, upload: Any, filename: str
 ) -> ImportResult:
@@ -92,7 +94,6 @@ def crawler_file_import(
     (size, encoding, a JSON array that does not parse, a creators file, a paused source) raise
     ValidationError before anything is written; another tenant's source is a 404.
     """
-    require_actor(tenant=tenant, actor=actor, permission=Permission.WRITE)
     source = get_for_tenant(Source, tenant=tenant, pk=source.pk)
     if source.is_paused:
         raise ValidationError(_("信息源“%(name)s”已暂停，无法导入。") % {"name": source.name})
@@ -114,17 +115,14 @@ def crawler_file_import(
             for start in range(0, len(good), INGEST_CHUNK):
                 chunk = good[start : start + INGEST_CHUNK]
                 stopped_at = chunk[0].line
-                # No actor here: the permission is checked above and the import is audited once, below.
+                # No actor here: the guard checked it, and the import is audited once, below.
                 outcomes = ingest_isolated(
                     tenant=tenant, source=source, items=[row.item for row in chunk], via=Mention.Via.FILE
                 )
-                for outcome in outcomes:
-                    if outcome.status == "accepted":
-                        result.accepted += 1
-                    elif outcome.status == "duplicate":
-                        result.duplicate += 1
-                    else:
-                        rejected.append(RejectedRow(chunk[outcome.index].line, outcome.reason))
+                counted = tally(outcomes)
+                result.accepted += counted.accepted
+                result.duplicate += counted.duplicate
+                rejected += [RejectedRow(chunk[outcome.index].line, outcome.reason) for outcome in counted.rejected]
             result.rejected = sorted(rejected, key=lambda row: row.line)
             audit_record(
                 tenant=tenant,

@@ -30,10 +30,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from yuqing.monitoring.ingestion import mentions_ingest
-from yuqing.monitoring.ingestion.screen import Hostile, text_screen
 from yuqing.monitoring.models import IngestToken, Mention, Source
-from yuqing.monitoring.tokens import ingest_token_authenticate
+from yuqing.monitoring.services.ingestion import mentions_ingest
+from yuqing.monitoring.services.ingestion.screen import Hostile, text_screen
+from yuqing.monitoring.services.tokens import ingest_token_authenticate
 from yuqing.tenancy.context import tenant_context
 
 logger = logging.getLogger(__name__)

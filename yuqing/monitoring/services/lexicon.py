@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from yuqing.monitoring.models import KeywordRule
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 
 
@@ -118,7 +118,7 @@ SEED_LEXICON: dict[str, tuple[SeedTerm, ...]] = {
 }
 
 
-@transaction.atomic
+@tenant_service(None)
 def keyword_rules_seed(*, tenant: Tenant) -> int:
     """Create the seed rules the tenant does not have yet (by term and kind); the number created.
 

@@ -12,16 +12,15 @@ import hashlib
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import IngestToken, Source
 from yuqing.tenancy.context import TenantMismatch
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.roles import Permission
 
 TOKEN_SCHEME = "yq"
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -30,14 +29,6 @@ MAX_TOKEN_LENGTH = 200
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _require_admin(tenant: Tenant, actor: User | None) -> None:
-    """Tenant admins (the configure permission); `actor=None` is the operator's command, a
-    superuser the operator in the Django admin."""
-    if actor is None or actor.is_superuser:
-        return
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
 
 
 def _new(*, tenant: Tenant, actor: User | None, name: str, source: Source | None) -> tuple[IngestToken, str]:
@@ -49,17 +40,16 @@ def _new(*, tenant: Tenant, actor: User | None, name: str, source: Source | None
         prefix=prefix,
         digest=_digest(raw),
         source=source,
-        created_by=membership_of(tenant=tenant, user=actor) if actor is not None else None,
+        created_by=actor_membership(tenant=tenant, actor=actor),
     )
     return token, raw
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def ingest_token_create(
     *, tenant: Tenant, actor: User | None, name: str, source: Source | None = None
 ) -> tuple[IngestToken, str]:
     """A new token; returns it and its clear value, which is never available again."""
-    _require_admin(tenant, actor)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("请填写令牌名称。")})
@@ -84,10 +74,9 @@ def _locked(tenant: Tenant, token: IngestToken) -> IngestToken:
     return IngestToken.objects.for_tenant(tenant).select_for_update().get(pk=token.pk)
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def ingest_token_rotate(*, tenant: Tenant, actor: User | None, token: IngestToken) -> tuple[IngestToken, str]:
     """Revoke `token` at once and make its successor (same name and default source)."""
-    _require_admin(tenant, actor)
     old = _locked(tenant, token)
     if old.revoked_at is not None:
         raise ValidationError(_("该令牌已吊销，不能轮换；请新建令牌。"))
@@ -105,10 +94,9 @@ def ingest_token_rotate(*, tenant: Tenant, actor: User | None, token: IngestToke
     return new, raw
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def ingest_token_revoke(*, tenant: Tenant, actor: User | None, token: IngestToken) -> IngestToken:
     """Revoke `token`: from now on it answers 401. Revoking a revoked token changes nothing."""
-    _require_admin(tenant, actor)
     locked = _locked(tenant, token)
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()

@@ -1,6 +1,6 @@
 """Read queries of the monitoring portal. Each takes the tenant; lists cost a fixed number of queries.
 
-The dashboard's figures are in `yuqing.monitoring.selectors_dashboard`.
+The dashboard's figures are in `yuqing.monitoring.selectors.dashboard`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from yuqing.monitoring.filters import polarity_q
 from yuqing.monitoring.models import Level, Mention, MentionCustomer, Polarity, RiskWarning
-from yuqing.monitoring.selectors import LEVEL_COLOURS, OPEN_STATUSES, level_labels
+from yuqing.monitoring.selectors.mentions import LEVEL_COLOURS, OPEN_STATUSES, level_labels
 from yuqing.tenancy.models import Tenant
 
 DAYS = 30

@@ -33,17 +33,16 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.validators import id_number_check_char
 from yuqing import privacy
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention
-from yuqing.monitoring.normalize import content_fingerprint
+from yuqing.monitoring.services.ingestion.normalize import content_fingerprint
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
 
 # A candidate is a whole run of digits (with an ID's final X): never part of a longer run. Letters
 # may touch it ("VX13800138000"). Text is NFKC-normalised before, so full-width digits are ASCII.
@@ -143,7 +142,7 @@ def mention_original(mention: Mention) -> dict[str, Any]:
     return json.loads(privacy.decrypt(mention.original_encrypted))
 
 
-@transaction.atomic
+@tenant_service(Permission.REVEAL_PERSONAL_DATA)
 def mention_reveal_original(
     *, tenant: Tenant, actor: User, mention: Mention, ip_address: str | None = None
 ) -> dict[str, str]:
@@ -151,7 +150,8 @@ def mention_reveal_original(
 
     The audit event names the revealed fields, never their values.
     """
-    require_permission(membership_of(tenant=tenant, user=actor), Permission.REVEAL_PERSONAL_DATA)
+    # Stricter than the guard: only a member whose role may reveal, never platform code or a superuser.
+    require_permission(actor_membership(tenant=tenant, actor=actor), Permission.REVEAL_PERSONAL_DATA)
     if mention.tenant_id != tenant.pk:
         raise ValidationError(_("这条信息不属于当前机构。"))
     originals = mention_original(mention)
@@ -194,7 +194,7 @@ def _mask_rows(model: type, tenant: Tenant, fields: tuple[str, ...]) -> int:
     return changed
 
 
-@transaction.atomic
+@tenant_service(None)
 def mentions_mask_stored(*, tenant: Tenant, actor: User | None = None) -> dict[str, int]:
     """Mask the ID and mobile numbers of a tenant's mentions stored before masking at ingestion,
     and of the text copied from them (story titles, incident titles and summaries, in-portal

@@ -8,21 +8,18 @@ raises or joins the story's warning, opens (or joins) its incident and marks the
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, RiskWarning
 from yuqing.monitoring.warnings import warning_escalate_mention
-from yuqing.tenancy.context import peek_current_tenant, tenant_context
-from yuqing.tenancy.models import Membership, Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.guard import actor_membership, tenant_service
+from yuqing.tenancy.models import Tenant, User
+from yuqing.tenancy.roles import Permission
 
 # What an analyst may set directly; "escalated" comes only from mention_escalate.
 TRIAGE_CHOICES = (
@@ -33,70 +30,62 @@ TRIAGE_CHOICES = (
 )
 
 
-def _actor_membership(*, tenant: Tenant, actor: User | None) -> Membership | None:
-    """The actor's membership after the role check: platform code (None) and superusers may write."""
-    if actor is None or actor.is_superuser:
-        return membership_of(tenant=tenant, user=actor) if actor is not None else None
-    membership = membership_of(tenant=tenant, user=actor)
-    require_permission(membership, Permission.WRITE)
-    return membership
-
-
 def _locked(tenant: Tenant, mention: Mention) -> Mention:
     if mention.tenant_id != tenant.pk:
         raise Mention.DoesNotExist
     return Mention.objects.for_tenant(tenant).select_for_update().get(pk=mention.pk)
 
 
+@tenant_service(Permission.WRITE)
 def mention_triage(*, tenant: Tenant, actor: User | None, mention: Mention, triage: str, polarity: str = "") -> Mention:
     """Set a mention's triage outcome and, when given, the analyst's polarity label.
 
     `polarity=""` keeps the label as it is. Raises PermissionDenied for viewers and auditors, and
     ValidationError (Chinese) for an unknown outcome or polarity.
     """
-    membership = _actor_membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     if triage not in TRIAGE_CHOICES:
         if triage == Mention.Triage.ESCALATED:
             raise ValidationError(_("升级请使用“升级为事件”操作。"), code="escalate")
         raise ValidationError(_("未知的研判结果：%(value)s。") % {"value": triage}, code="triage")
     if polarity and polarity not in Polarity.values:
         raise ValidationError(_("未知的情感倾向：%(value)s。") % {"value": polarity}, code="polarity")
-    with _scope(tenant), transaction.atomic():
-        row = _locked(tenant, mention)
-        changes: dict[str, Any] = {}
-        if row.triage != triage:
-            changes["triage"] = {"before": row.triage, "after": triage}
-            row.triage = triage
-        if polarity and row.labelled_polarity != polarity:
-            changes["labelled_polarity"] = {"before": row.labelled_polarity, "after": polarity}
-            row.labelled_polarity = polarity
-        row.triaged_by = membership
-        row.triaged_at = timezone.now()
-        row.save(update_fields=["triage", "labelled_polarity", "triaged_by", "triaged_at"])
-        audit_record(tenant=tenant, actor=actor, action="mention.triage", target=row, changes=changes)
+    row = _locked(tenant, mention)
+    changes: dict[str, Any] = {}
+    if row.triage != triage:
+        changes["triage"] = {"before": row.triage, "after": triage}
+        row.triage = triage
+    if polarity and row.labelled_polarity != polarity:
+        changes["labelled_polarity"] = {"before": row.labelled_polarity, "after": polarity}
+        row.labelled_polarity = polarity
+    row.triaged_by = membership
+    row.triaged_at = timezone.now()
+    row.save(update_fields=["triage", "labelled_polarity", "triaged_by", "triaged_at"])
+    audit_record(tenant=tenant, actor=actor, action="mention.triage", target=row, changes=changes)
     _copy_triage(row, mention)
     return mention
 
 
+@tenant_service(Permission.WRITE)
 def mention_label_polarity(*, tenant: Tenant, actor: User | None, mention: Mention, polarity: str) -> Mention:
     """Only the polarity label (the triage outcome stays); `polarity=""` removes the label."""
-    membership = _actor_membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     if polarity and polarity not in Polarity.values:
         raise ValidationError(_("未知的情感倾向：%(value)s。") % {"value": polarity}, code="polarity")
-    with _scope(tenant), transaction.atomic():
-        row = _locked(tenant, mention)
-        changes = {}
-        if row.labelled_polarity != polarity:
-            changes["labelled_polarity"] = {"before": row.labelled_polarity, "after": polarity}
-        row.labelled_polarity = polarity
-        row.triaged_by = membership
-        row.triaged_at = timezone.now()
-        row.save(update_fields=["labelled_polarity", "triaged_by", "triaged_at"])
-        audit_record(tenant=tenant, actor=actor, action="mention.label", target=row, changes=changes)
+    row = _locked(tenant, mention)
+    changes = {}
+    if row.labelled_polarity != polarity:
+        changes["labelled_polarity"] = {"before": row.labelled_polarity, "after": polarity}
+    row.labelled_polarity = polarity
+    row.triaged_by = membership
+    row.triaged_at = timezone.now()
+    row.save(update_fields=["labelled_polarity", "triaged_by", "triaged_at"])
+    audit_record(tenant=tenant, actor=actor, action="mention.label", target=row, changes=changes)
     _copy_triage(row, mention)
     return mention
 
 
+@tenant_service(Permission.WRITE)
 def mention_escalate(*, tenant: Tenant, actor: User | None, mention: Mention) -> RiskWarning:
     """Escalate a mention to an incident (升级): the warnings module opens or joins its story's
     incident, marks the mention escalated and audits it. Returns the story's warning; its
@@ -108,8 +97,3 @@ def mention_escalate(*, tenant: Tenant, actor: User | None, mention: Mention) ->
 def _copy_triage(source: Mention, target: Mention) -> None:
     for name in ("triage", "labelled_polarity", "triaged_by_id", "triaged_at"):
         setattr(target, name, getattr(source, name))
-
-
-def _scope(tenant: Tenant) -> AbstractContextManager:
-    """The tenant's context when none is current (a job, a command, a test); else the current one."""
-    return tenant_context(tenant) if peek_current_tenant() is None else nullcontext()

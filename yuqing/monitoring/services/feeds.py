@@ -1,7 +1,7 @@
 """RSS/Atom polling: fetch a source's feed, turn its entries into mentions, record how it went.
 
 Decisions:
-- The feed is fetched by `feed_network.fetch` (http/https only, redirects included, each hop's
+- The feed is fetched by `feed_fetch.fetch` (http/https only, redirects included, each hop's
   address checked against loopback/private/metadata addresses and connected to as checked; a
   clear User-Agent; one wall deadline over DNS, connect and read; at most 5 MB) with a
   conditional GET from the source's stored ETag / Last-Modified, so an unchanged feed costs a
@@ -19,7 +19,7 @@ Decisions:
 - Poison entries are skipped alone with the reason recorded on the source: references to
   characters XML forbids (&#0;, &#xD800;) are defused before parsing and the entries holding
   them skipped; an entry that cannot be converted, that ingestion rejects, or that makes it raise
-  (a savepoint per failing part, `guarded_ingest`) is skipped too, and the poll goes on.
+  (a savepoint per failing part, `ingestion.guarded`) is skipped too, and the poll goes on.
 - Entries become ingestion items: external id = entry id, else link; text is HTML converted to
   plain text with the standard library's parser; published_at from published/updated (feedparser
   gives UTC), else now. Everything then goes through `mentions_ingest(via="feed")`, which
@@ -35,7 +35,7 @@ import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,13 +43,13 @@ from urllib.parse import urlsplit
 import feedparser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.feed_network import FetchError, fetch, too_big_error
-from yuqing.monitoring.guarded_ingest import ingest_isolated
 from yuqing.monitoring.models import Mention, Source
+from yuqing.monitoring.services.feed_fetch import FetchError, fetch, too_big_error
+from yuqing.monitoring.services.ingestion.guarded import ingest_isolated, tally
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 
@@ -60,8 +60,6 @@ USER_AGENT = "YuqingMonitor/1.0 (RSS/Atom poller; +https://github.com/yuqing)"
 FEED_TIMEOUT_SECONDS = 30.0
 MAX_FEED_BYTES = 5 * 1024 * 1024
 INGEST_CHUNK = 1000
-# A source polled every 15 minutes is due again a little early rather than a minute late.
-DUE_SLACK = timedelta(seconds=30)
 # What feedparser falls back to when the declared encoding fails: the sign of a mislabelled GBK feed.
 _FALLBACK_ENCODINGS = {"windows-1252", "iso-8859-1", "iso-8859-2", "cp1252"}
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -106,7 +104,7 @@ def _gunzip(body: bytes) -> bytes:
 
 
 def _fetch(source: Source, *, timeout: float) -> _Fetched:
-    """The feed's bytes, within `timeout` seconds of wall time in all (feed_network.fetch)."""
+    """The feed's bytes, within `timeout` seconds of wall time in all (feed_fetch.fetch)."""
     url = source.feed_url.strip()
     if urlsplit(url).scheme not in {"http", "https"}:
         raise FeedError(_("订阅地址无效：只支持 http 和 https"))
@@ -287,6 +285,7 @@ def entry_to_item(entry: Any, *, now: datetime) -> dict[str, Any]:
 # --- the service
 
 
+@tenant_service(None, atomic=False)
 def feed_poll(*, tenant: Tenant, source: Source, timeout: float | None = None) -> FeedPollResult:
     """Poll one source's feed now and record the outcome on it. Never raises for a bad feed.
 
@@ -367,34 +366,9 @@ def _ingest(
         outcomes = ingest_isolated(
             tenant=tenant, source=source, items=[item for _, item in chunk], via=Mention.Via.FEED
         )
-        for outcome in outcomes:
-            if outcome.status == "accepted":
-                result.accepted += 1
-            elif outcome.status == "duplicate":
-                result.duplicate += 1
-            else:
-                result.rejected += 1
-                skipped.append(_skip_text(chunk[outcome.index][0], outcome.reason))
+        counted = tally(outcomes)
+        result.accepted += counted.accepted
+        result.duplicate += counted.duplicate
+        result.rejected += len(counted.rejected)
+        skipped += [_skip_text(chunk[outcome.index][0], outcome.reason) for outcome in counted.rejected]
     return skipped
-
-
-def feed_sources_due(*, now: datetime | None = None) -> list[Source]:
-    """Every tenant's feed sources that are due a poll: not paused, with a URL, interval elapsed.
-
-    A platform read across tenants (the scheduler's). The interval is compared in Python: the
-    sources with feeds are few, and interval arithmetic in SQL differs between SQLite and PostgreSQL.
-    """
-    now = now or timezone.now()
-    candidates = (
-        Source.objects.dangerously_all_tenants()
-        .filter(kind=Source.Kind.FEED, is_paused=False, tenant__is_active=True)
-        .exclude(feed_url="")
-        .select_related("tenant")
-        .order_by(F("last_polled_at").asc(nulls_first=True), "pk")
-    )
-    return [
-        source
-        for source in candidates
-        if source.last_polled_at is None
-        or source.last_polled_at + timedelta(minutes=max(source.poll_minutes, 1)) - DUE_SLACK <= now
-    ]

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils.translation import gettext as _
 
-from yuqing.monitoring.ingestion import REJECTED, ItemResult, mentions_ingest
 from yuqing.monitoring.models import Source
+from yuqing.monitoring.services.ingestion import ACCEPTED, DUPLICATE, REJECTED, ItemResult, mentions_ingest
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,30 @@ logger = logging.getLogger(__name__)
 FATAL_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 
 
+@dataclass
+class Tally:
+    """What a run of `ingest_isolated` came to: counts of the accepted and duplicate items, and
+    the rejected items' results (their indexes and reasons, for the caller to place)."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: list[ItemResult] = field(default_factory=list)
+
+
+def tally(outcomes: Iterable[ItemResult]) -> Tally:
+    counted = Tally()
+    for outcome in outcomes:
+        if outcome.status == ACCEPTED:
+            counted.accepted += 1
+        elif outcome.status == DUPLICATE:
+            counted.duplicate += 1
+        else:
+            counted.rejected.append(outcome)
+    return counted
+
+
+# Savepoints only: the caller's transaction holds the batch (platform code: the caller checked the actor).
+@tenant_service(None, atomic=False)
 def ingest_isolated(*, tenant: Tenant, source: Source, items: list[Any], via: str) -> list[ItemResult]:
     """`mentions_ingest(items)`, one result per item in order (indexes into `items`), an item
     that makes ingestion raise rejected alone. Call it inside the caller's transaction."""
