@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yuqing.tenancy.managers import TenantManager
@@ -19,15 +18,6 @@ def scope_choice_fields(form: forms.BaseForm, tenant: Tenant) -> None:
             model = field.queryset.model
             if isinstance(model._default_manager, TenantManager):
                 field.queryset = field.queryset.model.objects.for_tenant(tenant)
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (else above the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class TenantModelForm(forms.ModelForm):
