@@ -139,10 +139,10 @@ def posts(count: int, people: list[dict], rng: random.Random) -> list[tuple[str,
 
 def pure_engine(texts: list[tuple[str, str]], people: list[dict], rng: random.Random, profile: bool) -> float:
     from yuqing.monitoring.lexicon import SEED_LEXICON
-    from yuqing.monitoring.scoring.engine import LinkedCustomer, Reach, Rule, score_mention
-    from yuqing.monitoring.scoring.sentiment import default_sentiment
-    from yuqing.monitoring.scoring.tenant import engine_build
-    from yuqing.monitoring.scoring.tokenizer import dictionary_load
+    from yuqing.monitoring.services.scoring.engine import LinkedCustomer, Reach, Rule, score_mention
+    from yuqing.monitoring.services.scoring.sentiment import default_sentiment
+    from yuqing.monitoring.services.scoring.tenant import engine_build
+    from yuqing.monitoring.services.scoring.tokenizer import dictionary_load
 
     started = time.perf_counter()
     dictionary_load()
@@ -224,8 +224,8 @@ def end_to_end(texts: list[tuple[str, str]], people: list[dict], rng: random.Ran
     from customers.models import Customer, CustomerAlias, Tier
     from yuqing.monitoring.lexicon import keyword_rules_seed
     from yuqing.monitoring.models import Mention, Source
-    from yuqing.monitoring.scoring import mentions_score
-    from yuqing.monitoring.scoring import service as scoring_service
+    from yuqing.monitoring.services.scoring import mentions_score
+    from yuqing.monitoring.services.scoring import service as scoring_service
     from yuqing.tenancy.services import tenant_create
 
     if not args.warnings:

@@ -72,8 +72,8 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[str], list[str]]:
     from customers.models import Customer, Tier
     from yuqing.monitoring.lexicon import keyword_rules_seed
     from yuqing.monitoring.models import Level, Source
+    from yuqing.monitoring.services.warnings import warning_route_create
     from yuqing.monitoring.tokens import ingest_token_create
-    from yuqing.monitoring.warnings import warning_route_create
     from yuqing.notify.models import Channel
     from yuqing.tenancy.context import tenant_context
     from yuqing.tenancy.models import Role

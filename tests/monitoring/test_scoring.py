@@ -17,10 +17,10 @@ from tests.monitoring.scoring_support import make_mention, make_source
 from yuqing.monitoring import jobs
 from yuqing.monitoring.lexicon import SEED_LEXICON, keyword_rules_seed
 from yuqing.monitoring.models import DictionaryWord, KeywordRule, Level, Mention, MentionCustomer, Polarity
-from yuqing.monitoring.scoring import NEGATIVE_BELOW, POSITIVE_ABOVE, mentions_score, polarity_for, policy_for
-from yuqing.monitoring.scoring import service as scoring_service
-from yuqing.monitoring.scoring.engine import FACTOR_KEYS, Reach, reach_points
-from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
+from yuqing.monitoring.services.scoring import NEGATIVE_BELOW, POSITIVE_ABOVE, mentions_score, polarity_for, policy_for
+from yuqing.monitoring.services.scoring import service as scoring_service
+from yuqing.monitoring.services.scoring.engine import FACTOR_KEYS, Reach, reach_points
+from yuqing.monitoring.services.scoring.tenant import caches_clear, engine_for
 
 CONTRACT_KEYS = {
     "score",

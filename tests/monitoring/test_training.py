@@ -14,16 +14,16 @@ from tests.monitoring.scoring_support import make_mention
 from yuqing.audit.models import AuditEvent
 from yuqing.monitoring import demo_content, jobs
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
-from yuqing.monitoring.scoring import mentions_score
-from yuqing.monitoring.scoring import service as scoring_service
-from yuqing.monitoring.scoring.sentiment import (
+from yuqing.monitoring.services.scoring import mentions_score
+from yuqing.monitoring.services.scoring import service as scoring_service
+from yuqing.monitoring.services.scoring.sentiment import (
     BayesSentiment,
     default_model_data,
     default_sentiment,
     filter_stop,
     model_data_load,
 )
-from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
+from yuqing.monitoring.services.scoring.tenant import caches_clear, engine_for
 from yuqing.monitoring.training import (
     MIN_PER_CLASS,
     Sample,

@@ -20,8 +20,8 @@ from yuqing.monitoring import demo_content as content
 from yuqing.monitoring.ingestion import mentions_ingest
 from yuqing.monitoring.lexicon import keyword_rules_seed
 from yuqing.monitoring.models import Level, Mention, Polarity, Source, WarningRoute
-from yuqing.monitoring.scoring import mentions_score
-from yuqing.monitoring.warnings import warning_route_create
+from yuqing.monitoring.services.scoring import mentions_score
+from yuqing.monitoring.services.warnings import warning_route_create
 from yuqing.notify.models import Channel
 from yuqing.notify.services import ChannelData, channel_create
 from yuqing.tenancy.demo import DemoData, DemoStep

@@ -24,7 +24,7 @@ SCORING_SWEEP_BATCH = 200
 @tenant_job
 def mentions_score_job(tenant: Tenant, mention_ids: list[int]) -> int:
     """Score a batch of mentions (enqueued by ingestion after commit, and by the sweep); how many."""
-    from yuqing.monitoring.scoring import mentions_score  # lazily: scoring imports the NLP stack
+    from yuqing.monitoring.services.scoring import mentions_score  # lazily: scoring imports the NLP stack
 
     return len(mentions_score(tenant=tenant, mention_ids=mention_ids))
 
@@ -37,7 +37,7 @@ def mentions_score_sweep() -> int:
     is enqueued as unique, so while a batch from the previous minute still waits in the queue (a
     busy worker) the same batch is not queued again; finished jobs are dropped at once.
     """
-    from yuqing.monitoring.scoring.service import mentions_pending_stale
+    from yuqing.monitoring.services.scoring.service import mentions_pending_stale
 
     queued = 0
     for tenant, mention_ids in mentions_pending_stale():

@@ -38,14 +38,14 @@ from django.utils.translation import gettext as _
 from customers.services.access import require_role
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
-from yuqing.monitoring.scoring.sentiment import (
+from yuqing.monitoring.services.scoring.sentiment import (
     BayesSentiment,
     default_model_data,
     default_sentiment,
     filter_stop,
     model_data_dump,
 )
-from yuqing.monitoring.scoring.tenant import engine_for
+from yuqing.monitoring.services.scoring.tenant import engine_for
 from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission

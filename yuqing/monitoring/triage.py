@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, RiskWarning
-from yuqing.monitoring.warnings import warning_escalate_mention
+from yuqing.monitoring.services.warnings import warning_escalate_mention
 from yuqing.tenancy.context import peek_current_tenant, tenant_context
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from yuqing.monitoring.configuration import SETTINGS_PERMISSION
 from yuqing.monitoring.forms_channels import ChannelForm, WarningRouteForm
 from yuqing.monitoring.models import WarningRoute
+from yuqing.monitoring.services.warnings.routing import warning_route_create, warning_route_update
 from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
-from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
 from yuqing.notify.forms import add_channel_errors
 from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import channel_create, channel_update, deliveries_retry

@@ -1,6 +1,6 @@
 """The warnings board (one column per level), a warning's page, and acknowledge / close on it.
 
-Acknowledging and closing are the warnings module's services (yuqing.monitoring.warnings); they
+Acknowledging and closing are the warnings module's services (yuqing.monitoring.services.warnings); they
 check roles and write the warning's history and audit trail.
 """
 
@@ -14,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from yuqing.monitoring import selectors
+from yuqing.monitoring.services.warnings import warning_acknowledge, warning_close
 from yuqing.monitoring.views.common import error_message, post_only, with_tenant_time
-from yuqing.monitoring.warnings import warning_acknowledge, warning_close
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 

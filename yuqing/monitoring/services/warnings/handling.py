@@ -27,7 +27,7 @@ from incidents.escalation import DUTY_ROLES
 from incidents.models import Incident, MediaLevel
 from incidents.services.incidents import incident_note_add, incident_open, incident_update
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Source, Story, WarningPolicy
-from yuqing.monitoring.warnings.routing import Message
+from yuqing.monitoring.services.warnings.routing import Message
 from yuqing.notify.models import Notification
 from yuqing.notify.services import Outgoing, notification_send, notification_send_many
 from yuqing.tenancy.models import Department, Membership, Role, Tenant, User

@@ -17,8 +17,8 @@ from incidents.models import Incident
 from incidents.services.common import tenant_scoped
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Story
-from yuqing.monitoring.warnings import handling
-from yuqing.monitoring.warnings.process import (
+from yuqing.monitoring.services.warnings import handling
+from yuqing.monitoring.services.warnings.process import (
     StoryWork,
     _change,
     _group,
@@ -28,7 +28,7 @@ from yuqing.monitoring.warnings.process import (
     incident_route,
     policy_lock,
 )
-from yuqing.monitoring.warnings.routing import warnings_route
+from yuqing.monitoring.services.warnings.routing import warnings_route
 from yuqing.tenancy.models import Membership, Tenant, User
 from yuqing.tenancy.roles import Permission, require_permission
 from yuqing.tenancy.selectors import membership_of

@@ -27,8 +27,8 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.services.common import tenant_scoped
 from yuqing.monitoring.models import Mention, RiskWarning, Story, WarningChange, WarningPolicy
-from yuqing.monitoring.warnings import grouping, handling
-from yuqing.monitoring.warnings.routing import Message, warnings_route
+from yuqing.monitoring.services.warnings import grouping, handling
+from yuqing.monitoring.services.warnings.routing import Message, warnings_route
 from yuqing.tenancy.models import Membership, Tenant, User
 
 # Below this many stories in a batch, mentions move with one UPDATE per story (see _mentions_move).

@@ -1,6 +1,6 @@
 """Stories, warnings and their routing (分级预警) — the third step of the monitoring pipeline.
 
-    from yuqing.monitoring.warnings import warnings_process
+    from yuqing.monitoring.services.warnings import warnings_process
     warnings_process(tenant=tenant, mentions=scored_mentions)   # called by scoring, per batch
 
 - grouping.py: scored mentions → stories (same customer and risk term within the policy's window,
@@ -14,14 +14,14 @@
 - actions.py: analysts' acknowledge / close / set level / escalate a mention
 """
 
-from yuqing.monitoring.warnings.actions import (
+from yuqing.monitoring.services.warnings.actions import (
     warning_acknowledge,
     warning_close,
     warning_escalate_mention,
     warning_set_level,
 )
-from yuqing.monitoring.warnings.process import warnings_process
-from yuqing.monitoring.warnings.routing import quiet_until, warning_route_create
+from yuqing.monitoring.services.warnings.process import warnings_process
+from yuqing.monitoring.services.warnings.routing import quiet_until, warning_route_create
 
 __all__ = [
     "quiet_until",

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from customers.selectors.customers import customer_risk_tiers
 from yuqing.monitoring.models import Mention, MentionCustomer, RiskWarning, WarningPolicy
-from yuqing.monitoring.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
-from yuqing.monitoring.scoring.sentiment import polarity_for
-from yuqing.monitoring.scoring.tenant import engine_for, sentiment_for
+from yuqing.monitoring.services.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
+from yuqing.monitoring.services.scoring.sentiment import polarity_for
+from yuqing.monitoring.services.scoring.tenant import engine_for, sentiment_for
 from yuqing.tenancy.context import tenant_sql_scope
 from yuqing.tenancy.models import Tenant
 
@@ -159,7 +159,7 @@ def _scores_save(tenant: Tenant, mentions: list[Mention]) -> None:
 
 
 def _warnings_process(*, tenant: Tenant, mentions: list[Mention]) -> list[RiskWarning]:
-    from yuqing.monitoring.warnings import warnings_process  # here: warnings pulls in incidents and notify
+    from yuqing.monitoring.services.warnings import warnings_process  # here: warnings pulls in incidents and notify
 
     return warnings_process(tenant=tenant, mentions=mentions)
 
