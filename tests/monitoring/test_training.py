@@ -38,7 +38,7 @@ from yuqing.tenancy.models import Role
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch):
     caches_clear()
-    monkeypatch.setattr(scoring_service, "_warnings_process", lambda *, tenant, mentions: [])
+    monkeypatch.setattr(scoring_service, "_warnings_enqueue", lambda *, tenant, mentions: None)
     yield
     caches_clear()
 
