@@ -102,7 +102,7 @@ def sentiment_model_train_job(tenant: Tenant, model_id: int) -> str | None:
     return model.status if model is not None else None
 
 
-# --- feeds (RSS/Atom polling; owned by the FEEDS engineer)
+# --- feeds (RSS/Atom polling)
 
 # Their own queue and worker: one tenant's slow feed holds up other polls at most, not the SLA sweep.
 FEEDS_QUEUE = "feeds"

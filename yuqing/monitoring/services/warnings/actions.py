@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.services.intake import incidents_lock, story_note
+from incidents.services.intake import story_note
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Story
 from yuqing.monitoring.services.warnings import handling
@@ -21,6 +21,7 @@ from yuqing.monitoring.services.warnings.process import (
     _change,
     _group,
     _handle,
+    _open_incidents,
     _warning_move,
     _warnings_update,
     incident_route,
@@ -220,7 +221,7 @@ def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Men
             updated_at=now,
         )
         _change(warning, None, level, row, now, changed_by=member, reason=_("人工升级为事件")).save()
-    open_ids = incidents_lock(tenant=tenant, incident_ids=[warning.incident_id] if warning.incident_id else [])
+    open_ids = _open_incidents(tenant, [warning.incident_id])
     already = row.triage == Mention.Triage.ESCALATED and warning.incident_id in open_ids
     # The duty roster already heard of an orange or red level reached just now.
     duty_told = any(e.kind != "joined" and e.level in handling.INCIDENT_LEVELS for e in events)

@@ -313,7 +313,7 @@ def _handle(
     """Queue, incident and channels for each event: joins of open incidents first, then openings."""
     if not events:
         return
-    open_ids = incidents_lock(tenant=tenant, incident_ids=[e.warning.incident_id for e in events])
+    open_ids = _open_incidents(tenant, [e.warning.incident_id for e in events])
     names = handling.customer_names([e.work.story.pk for e in events if e.kind != "joined"], tenant=tenant)
     routed: list[tuple[RiskWarning, int, Message]] = []
     queued: list[tuple[RiskWarning, int, Message]] = []
@@ -385,6 +385,12 @@ def _flares_up(event: Event) -> bool:
     )
 
 
+def _open_incidents(tenant: Tenant, incident_ids: list[int | None]) -> set[int]:
+    """The open ones among `incident_ids`, their rows locked by incidents' intake (lock order 5)."""
+    ids = [pk for pk in incident_ids if pk]
+    return incidents_lock(tenant=tenant, incident_ids=ids) if ids else set()
+
+
 def _joins_open_incident(event: Event, open_ids: set[int]) -> bool:
     return bool(event.warning.incident_id) and event.warning.incident_id in open_ids
 
@@ -407,7 +413,7 @@ def incident_route(
     it; tell the duty roster of the level. `open_ids`: the batch's open incidents, locked already
     (incidents_lock); None to lock the warning's own here."""
     if open_ids is None:
-        open_ids = incidents_lock(tenant=tenant, incident_ids=[warning.incident_id] if warning.incident_id else [])
+        open_ids = _open_incidents(tenant, [warning.incident_id])
     joining = bool(warning.incident_id) and warning.incident_id in open_ids
     report = handling.story_report(
         tenant=tenant,
