@@ -41,6 +41,7 @@ NOT_SERVICES = {
     "customers.services.tiering.tier_rules_active": "reads the rules",
     "customers.services.tiering.vip_requires_relationship_manager": "reads the tenant's setting",
     "incidents.services.sla.incident_terms": "reads the terms; the policies it may create are guarded",
+    "incidents.services.intake.duty_roster": "reads who is on duty",
 }
 
 

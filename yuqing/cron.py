@@ -17,7 +17,7 @@ from rq import cron
 from customers.jobs import pending_imports_purge_job, tier_recompute_all_tenants
 from incidents.jobs import sla_sweep_job
 from yuqing.audit.jobs import audit_verify_all
-from yuqing.monitoring.jobs import feeds_poll_due, mentions_score_sweep
+from yuqing.monitoring.jobs import feeds_poll_due, mentions_score_sweep, mentions_warn_sweep
 from yuqing.notify.jobs import deliveries_sweep
 
 # Nightly, while the portal is quiet: re-hash every tenant's audit chain and record any break.
@@ -32,5 +32,7 @@ cron.register(deliveries_sweep, queue_name="notify", cron="* * * * *", job_timeo
 cron.register(feeds_poll_due, queue_name="feeds", cron="* * * * *", job_timeout=120, ttl=60)
 # Every minute: re-queue mentions pending for over a minute (their scoring job was lost), in batches of 200.
 cron.register(mentions_score_sweep, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
+# Every minute: re-queue the warnings step of mentions scored over a minute ago and not grouped since.
+cron.register(mentions_warn_sweep, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
 # Every 10 minutes: expired pending import files (encrypted uploads awaiting confirmation) are deleted.
 cron.register(pending_imports_purge_job, queue_name="default", cron="*/10 * * * *", job_timeout=120, ttl=600)

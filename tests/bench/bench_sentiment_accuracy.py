@@ -61,8 +61,13 @@ def main() -> None:
     import django
 
     django.setup()
-    from yuqing.monitoring.scoring.sentiment import BayesSentiment, default_model_data, default_sentiment, filter_stop
-    from yuqing.monitoring.scoring.tokenizer import tenant_tokenizer
+    from yuqing.monitoring.services.scoring.sentiment import (
+        BayesSentiment,
+        default_model_data,
+        default_sentiment,
+        filter_stop,
+    )
+    from yuqing.monitoring.services.scoring.tokenizer import tenant_tokenizer
     from yuqing.monitoring.services.sentiment_models import Sample, accuracy, bayes_train
 
     started = time.perf_counter()

@@ -73,7 +73,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[str], list[str]]:
     from yuqing.monitoring.models import Level, Source
     from yuqing.monitoring.services.lexicon import keyword_rules_seed
     from yuqing.monitoring.services.tokens import ingest_token_create
-    from yuqing.monitoring.warnings import warning_route_create
+    from yuqing.monitoring.services.warnings import warning_route_create
     from yuqing.notify.models import Channel
     from yuqing.tenancy.context import tenant_context
     from yuqing.tenancy.models import Role

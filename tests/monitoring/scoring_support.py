@@ -1,4 +1,5 @@
-"""Helpers of the scoring and training tests: sources and mentions made directly (no ingestion)."""
+"""Helpers of the scoring and training tests: sources and mentions made directly (no ingestion), and
+scoring followed by the warnings step (two jobs in production, run one after the other here)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,14 @@ def make_mention(
         content_hash=uuid.uuid4().hex,
         **fields,
     )
+
+
+def score_and_warn(tenant: Tenant, *mentions: Mention) -> list[Mention]:
+    """Score `mentions`, then run their warnings step as the worker would after the commit; the rows read again."""
+    from yuqing.monitoring import jobs
+    from yuqing.monitoring.services.scoring import mentions_score
+
+    ids = [m.pk for m in mentions]
+    mentions_score(tenant=tenant, mention_ids=ids)
+    jobs.mentions_warn_job(tenant.pk, ids)
+    return [Mention.objects.for_tenant(tenant).get(pk=pk) for pk in ids]

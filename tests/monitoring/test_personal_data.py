@@ -29,7 +29,7 @@ from yuqing.monitoring.services.personal_data import (
     mention_reveal_original,
     mentions_mask_stored,
 )
-from yuqing.monitoring.warnings import warning_route_create, warnings_process
+from yuqing.monitoring.services.warnings import warning_route_create, warnings_process
 from yuqing.notify.models import Channel, Delivery, Notification
 from yuqing.tenancy.context import dangerously_all_tenants
 from yuqing.tenancy.models import Role

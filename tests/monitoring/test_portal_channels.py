@@ -13,7 +13,7 @@ from tests.factories import MembershipFactory, UserFactory
 from tests.monitoring.portal_support import html
 from yuqing.audit.models import AuditEvent
 from yuqing.monitoring.models import Level, WarningRoute
-from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
+from yuqing.monitoring.services.warnings.routing import warning_route_create, warning_route_update
 from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import ChannelData, channel_create
 from yuqing.tenancy.models import Role

@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from customers.models import Tier
 from tests.customers.factories import CustomerAliasFactory, CustomerFactory
-from tests.monitoring.scoring_support import make_mention, make_source
+from tests.monitoring.scoring_support import make_mention, make_source, score_and_warn
 from yuqing.monitoring import jobs
 from yuqing.monitoring.models import DictionaryWord, KeywordRule, Level, Mention, MentionCustomer, Polarity
-from yuqing.monitoring.scoring import NEGATIVE_BELOW, POSITIVE_ABOVE, mentions_score, polarity_for, policy_for
-from yuqing.monitoring.scoring import service as scoring_service
-from yuqing.monitoring.scoring.engine import FACTOR_KEYS, Reach, reach_points
-from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
 from yuqing.monitoring.services.lexicon import SEED_LEXICON, keyword_rules_seed
+from yuqing.monitoring.services.scoring import NEGATIVE_BELOW, POSITIVE_ABOVE, mentions_score, polarity_for, policy_for
+from yuqing.monitoring.services.scoring import service as scoring_service
+from yuqing.monitoring.services.scoring.engine import FACTOR_KEYS, Reach, reach_points
+from yuqing.monitoring.services.scoring.tenant import caches_clear, engine_for
 
 CONTRACT_KEYS = {
     "score",
@@ -46,14 +46,13 @@ def _fresh_caches():
 
 @pytest.fixture(autouse=True)
 def warned(monkeypatch) -> list[list[Mention]]:
-    """What scoring hands to the warnings module (tested there); recorded here, not run."""
+    """What scoring hands to the warnings step (tested there); recorded here, not queued."""
     calls: list[list[Mention]] = []
 
     def record(*, tenant, mentions):
         calls.append(list(mentions))
-        return []
 
-    monkeypatch.setattr(scoring_service, "_warnings_process", record)
+    monkeypatch.setattr(scoring_service, "_warnings_enqueue", record)
     return calls
 
 
@@ -437,7 +436,7 @@ def test_a_red_mention_reaches_the_warnings_module_for_real(tenant_a, monkeypatc
         shares=900,
         followers=300000,
     )
-    [scored] = score(tenant_a, mention)
+    [scored] = score_and_warn(tenant_a, mention)
     assert scored.level == Level.RED
     warning = RiskWarning.objects.for_tenant(tenant_a).get()
     assert warning.level == Level.RED and warning.trigger_id == mention.pk

@@ -15,16 +15,16 @@ from yuqing.audit.models import AuditEvent
 from yuqing.monitoring import jobs
 from yuqing.monitoring.demo import content as demo_content
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
-from yuqing.monitoring.scoring import mentions_score
-from yuqing.monitoring.scoring import service as scoring_service
-from yuqing.monitoring.scoring.sentiment import (
+from yuqing.monitoring.services.scoring import mentions_score
+from yuqing.monitoring.services.scoring import service as scoring_service
+from yuqing.monitoring.services.scoring.sentiment import (
     BayesSentiment,
     default_model_data,
     default_sentiment,
     filter_stop,
     model_data_load,
 )
-from yuqing.monitoring.scoring.tenant import caches_clear, engine_for
+from yuqing.monitoring.services.scoring.tenant import caches_clear, engine_for
 from yuqing.monitoring.services.sentiment_models import (
     MIN_PER_CLASS,
     Sample,
@@ -39,7 +39,7 @@ from yuqing.tenancy.models import Role
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch):
     caches_clear()
-    monkeypatch.setattr(scoring_service, "_warnings_process", lambda *, tenant, mentions: [])
+    monkeypatch.setattr(scoring_service, "_warnings_enqueue", lambda *, tenant, mentions: None)
     yield
     caches_clear()
 

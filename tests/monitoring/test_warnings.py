@@ -17,7 +17,7 @@ from tests.monitoring.warnings_support import (
     scored,
 )
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Story, WarningChange, WarningPolicy
-from yuqing.monitoring.warnings import warnings_process
+from yuqing.monitoring.services.warnings import warnings_process
 from yuqing.notify.models import Notification
 from yuqing.tenancy.models import Role
 

@@ -15,7 +15,7 @@ from tests.monitoring.warnings_support import (
 )
 from yuqing.audit.models import AuditEvent
 from yuqing.monitoring.models import Level, Mention, RiskWarning, WarningChange
-from yuqing.monitoring.warnings import (
+from yuqing.monitoring.services.warnings import (
     warning_acknowledge,
     warning_close,
     warning_escalate_mention,

@@ -15,7 +15,7 @@ from tests.monitoring.warnings_support import (
     scored,
 )
 from yuqing.monitoring.models import Level, WarningRoute
-from yuqing.monitoring.warnings import quiet_until, warning_route_create, warnings_process
+from yuqing.monitoring.services.warnings import quiet_until, warning_route_create, warnings_process
 from yuqing.notify.models import Channel, Delivery
 from yuqing.workcalendar.deadlines import Calendar
 from yuqing.workcalendar.models import CalendarOverride

@@ -26,7 +26,7 @@ from yuqing.monitoring.forms import ROUTE_FIELDS, https_urls
 from yuqing.monitoring.models import DictionaryWord, IngestToken, KeywordRule, Source, WarningPolicy, WarningRoute
 from yuqing.monitoring.services import sources
 from yuqing.monitoring.services.tokens import ingest_token_revoke
-from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
+from yuqing.monitoring.services.warnings.routing import warning_route_create, warning_route_update
 from yuqing.tenancy.admin import TenantScopedAdmin
 
 

@@ -5,58 +5,90 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from rq.exceptions import DuplicateJobError
-
 from yuqing.monitoring.models import Source
 from yuqing.monitoring.selectors.feeds import feed_sources_due
 from yuqing.monitoring.services.feeds import feed_poll
 from yuqing.platform.queue import enqueue, tenant_job
-from yuqing.tenancy.jobs import enqueue_for_tenant
 from yuqing.tenancy.models import Tenant
 
-# --- scoring
+# --- scoring and warnings: two jobs a batch, the scores committed before the warnings step runs
 
 SCORING_QUEUE = "scoring"
 SCORING_SWEEP_BATCH = 200
+WARN_SWEEP_BATCH = 200
 
 
 @tenant_job
 def mentions_score_job(tenant: Tenant, mention_ids: list[int]) -> int:
-    """Score a batch of mentions (enqueued by ingestion after commit, and by the sweep); how many."""
-    from yuqing.monitoring.scoring import mentions_score  # lazily: scoring imports the NLP stack
+    """Score a batch of mentions (enqueued by ingestion after commit, and by the sweep); how many.
+    The service queues mentions_warn_job for them once the scores are committed."""
+    from yuqing.monitoring.services.scoring import mentions_score  # lazily: scoring imports the NLP stack
 
     return len(mentions_score(tenant=tenant, mention_ids=mention_ids))
+
+
+@tenant_job
+def mentions_warn_job(tenant: Tenant, mention_ids: list[int]) -> int:
+    """The warnings step for scored mentions (queued by scoring after its commit, and by the warn
+    sweep); how many warnings it raised, upgraded or joined. Running it twice changes nothing."""
+    from yuqing.monitoring.services.warnings.process import mentions_warn
+
+    return len(mentions_warn(tenant=tenant, mention_ids=mention_ids))
+
+
+def _requeue(job: str, batches: list[tuple[Tenant, list[int]]], *, size: int, prefix: str) -> int:
+    """Queue `job` for each tenant's ids in batches of `size`; how many jobs were queued.
+
+    Each batch's job id names its mentions and is enqueued as unique, so while a batch from the
+    previous minute still waits in the queue (a busy worker) the same batch is not queued again;
+    finished jobs are dropped at once.
+    """
+    queued = 0
+    for tenant, mention_ids in batches:
+        for start in range(0, len(mention_ids), size):
+            batch = mention_ids[start : start + size]
+            sent = enqueue(
+                job,
+                tenant_id=tenant.pk,
+                queue=SCORING_QUEUE,
+                mention_ids=batch,
+                job_id=f"{prefix}-{tenant.pk}-{batch[0]}-{batch[-1]}-{len(batch)}",
+                unique=True,
+                result_ttl=0,
+                failure_ttl=600,
+            )
+            if sent is not False:
+                queued += 1
+    return queued
 
 
 def mentions_score_sweep() -> int:
     """Every minute (yuqing.cron): re-queue mentions pending for more than a minute, across
     tenants (their job was lost: Redis down at commit, worker killed); how many jobs were queued.
+    Bounded per run (the oldest SWEEP_LIMIT mentions)."""
+    from yuqing.monitoring.services.scoring.service import mentions_pending_stale
 
-    Bounded per run (the oldest SWEEP_LIMIT mentions). Each batch's job id names its mentions and
-    is enqueued as unique, so while a batch from the previous minute still waits in the queue (a
-    busy worker) the same batch is not queued again; finished jobs are dropped at once.
-    """
-    from yuqing.monitoring.scoring.service import mentions_pending_stale
+    return _requeue(
+        "yuqing.monitoring.jobs.mentions_score_job",
+        mentions_pending_stale(),
+        size=SCORING_SWEEP_BATCH,
+        prefix="mentions-score-sweep",
+    )
 
-    queued = 0
-    for tenant, mention_ids in mentions_pending_stale():
-        for start in range(0, len(mention_ids), SCORING_SWEEP_BATCH):
-            batch = mention_ids[start : start + SCORING_SWEEP_BATCH]
-            try:
-                enqueue_for_tenant(
-                    mentions_score_job,
-                    tenant=tenant,
-                    queue=SCORING_QUEUE,
-                    mention_ids=batch,
-                    job_id=f"mentions-score-sweep-{tenant.pk}-{batch[0]}-{batch[-1]}-{len(batch)}",
-                    unique=True,
-                    result_ttl=0,
-                    failure_ttl=600,
-                )
-            except DuplicateJobError:
-                continue
-            queued += 1
-    return queued
+
+def mentions_warn_sweep() -> int:
+    """Every minute (yuqing.cron): re-queue the warnings step of mentions scored more than a minute
+    ago and not grouped since, across tenants (their warn job was lost: Redis down when scoring
+    committed, a worker killed between the two jobs); how many jobs were queued. Bounded per run
+    (the oldest WARN_SWEEP_LIMIT mentions)."""
+    from yuqing.monitoring.services.scoring.service import mentions_ungrouped_stale
+
+    return _requeue(
+        "yuqing.monitoring.jobs.mentions_warn_job",
+        mentions_ungrouped_stale(),
+        size=WARN_SWEEP_BATCH,
+        prefix="mentions-warn-sweep",
+    )
 
 
 @tenant_job

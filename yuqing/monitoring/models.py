@@ -215,6 +215,9 @@ class Mention(TenantOwned):
     polarity = models.CharField(_("情感倾向"), max_length=10, choices=Polarity.choices, blank=True)
     explanation = models.JSONField(_("评分说明"), default=dict, blank=True)
     scored_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
+    # When the warnings step last grouped it; NULL again whenever it is (re)scored. Scored with no
+    # grouped_at means its warn job is still due (or was lost: mentions_warn_sweep finds it).
+    grouped_at = models.DateTimeField(_("预警处理时间"), null=True, blank=True)
     story = models.ForeignKey(
         Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="mentions", verbose_name=_("话题")
     )
@@ -244,6 +247,12 @@ class Mention(TenantOwned):
             models.Index(fields=["tenant", "level", "-published_at"], name="mention_level_idx"),
             models.Index(fields=["status", "received_at"], name="mention_pending_idx"),
             models.Index(fields=["tenant", "story"], name="mention_story_idx"),
+            # The warn sweep's one query: only scored mentions still waiting for warnings are in it.
+            models.Index(
+                fields=["scored_at"],
+                condition=models.Q(status="scored", grouped_at__isnull=True),
+                name="mention_ungrouped_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,10 +18,10 @@ from django.utils import timezone
 from customers.models import Customer, Tier
 from yuqing.monitoring.demo import content
 from yuqing.monitoring.models import Level, Mention, Polarity, Source, WarningRoute
-from yuqing.monitoring.scoring import mentions_score
 from yuqing.monitoring.services.ingestion import mentions_ingest
 from yuqing.monitoring.services.lexicon import keyword_rules_seed
-from yuqing.monitoring.warnings import warning_route_create
+from yuqing.monitoring.services.scoring import mentions_score
+from yuqing.monitoring.services.warnings import mentions_warn, warning_route_create
 from yuqing.notify.models import Channel
 from yuqing.notify.services import ChannelData, channel_create
 from yuqing.tenancy.demo import DemoData, DemoStep
@@ -199,6 +199,8 @@ def seed_monitoring(demo: DemoData) -> None:
         )
         for start in range(0, len(pks), BATCH):
             mentions_score(tenant=tenant, mention_ids=pks[start : start + BATCH])
+            # The warnings step here too, not left to a worker: the demo shows its stories at once.
+            mentions_warn(tenant=tenant, mention_ids=pks[start : start + BATCH])
         labelled = _label(tenant, owner)
         demo.created += accepted
         if accepted or labelled:

@@ -26,7 +26,7 @@ from yuqing.monitoring.models import (
     WarningChange,
     WarningPolicy,
 )
-from yuqing.monitoring.warnings.handling import level_name
+from yuqing.monitoring.services.warnings.handling import level_name
 from yuqing.tenancy.models import Tenant
 from yuqing.tenancy.selectors import get_for_tenant
 

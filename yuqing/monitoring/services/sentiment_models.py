@@ -36,14 +36,14 @@ from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, SentimentModel
-from yuqing.monitoring.scoring.sentiment import (
+from yuqing.monitoring.services.scoring.sentiment import (
     BayesSentiment,
     default_model_data,
     default_sentiment,
     filter_stop,
     model_data_dump,
 )
-from yuqing.monitoring.scoring.tenant import engine_for
+from yuqing.monitoring.services.scoring.tenant import engine_for
 from yuqing.platform.queue import enqueue
 from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User

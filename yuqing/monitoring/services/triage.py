@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import Mention, Polarity, RiskWarning
-from yuqing.monitoring.warnings import warning_escalate_mention
+from yuqing.monitoring.services.warnings import warning_escalate_mention
 from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission

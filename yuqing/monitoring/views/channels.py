@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from yuqing.monitoring.forms import ChannelForm, WarningRouteForm
 from yuqing.monitoring.models import WarningRoute
 from yuqing.monitoring.services.sources import SETTINGS_PERMISSION
-from yuqing.monitoring.warnings.routing import warning_route_create, warning_route_update
+from yuqing.monitoring.services.warnings.routing import warning_route_create, warning_route_update
 from yuqing.notify.forms import add_channel_errors
 from yuqing.notify.models import Channel, Delivery
 from yuqing.notify.services import channel_create, channel_update, deliveries_retry

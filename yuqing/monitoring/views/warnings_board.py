@@ -1,6 +1,6 @@
 """The warnings board (one column per level), a warning's page, and acknowledge / close on it.
 
-Acknowledging and closing are the warnings module's services (yuqing.monitoring.warnings); they
+Acknowledging and closing are the warnings module's services (yuqing.monitoring.services.warnings); they
 check roles and write the warning's history and audit trail.
 """
 
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from yuqing.monitoring import selectors
 from yuqing.monitoring.models import RiskWarning
-from yuqing.monitoring.warnings import warning_acknowledge, warning_close
+from yuqing.monitoring.services.warnings import warning_acknowledge, warning_close
 from yuqing.platform.http import error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission

@@ -23,9 +23,9 @@ from django.db.models import Count, Max
 from customers.models import Customer, CustomerAlias
 from customers.selectors.customers import customer_match_names
 from yuqing.monitoring.models import DictionaryWord, KeywordRule, SentimentModel
-from yuqing.monitoring.scoring.engine import MIN_NAME_LENGTH, Engine, Matcher, Rule
-from yuqing.monitoring.scoring.sentiment import BayesSentiment, default_sentiment, model_data_load
-from yuqing.monitoring.scoring.tokenizer import tenant_tokenizer
+from yuqing.monitoring.services.scoring.engine import MIN_NAME_LENGTH, Engine, Matcher, Rule
+from yuqing.monitoring.services.scoring.sentiment import BayesSentiment, default_sentiment, model_data_load
+from yuqing.monitoring.services.scoring.tokenizer import tenant_tokenizer
 from yuqing.tenancy.models import Tenant
 
 # Engines kept per process (least recently used dropped first): each holds a copy of jieba's

@@ -3,12 +3,13 @@
 - Blue and yellow: queue customer_service; the active members of the tenant's 客服 departments
   who may act (handlers, managers, admins) are notified in the portal, once per warning and level
   (dedupe_key "warning:<id>:<level>"). A tenant with nobody there notifies the duty roster instead.
-- Orange and red: queue incident. The story's open incident is joined (its customers completed,
-  a timeline note, its severity raised when the warning is more severe; never lowered), else a new
-  incident is opened through incidents.services.incidents.incident_open with severity = level
-  (which proposes the emergency plan for I/II). The duty roster is notified once per warning and
-  level: the managers and admins (incidents.services.escalation.DUTY_ROLES) of the management department,
-  or every active manager and admin when that department has none.
+- Orange and red: queue incident. The story is handed to incidents' intake
+  (incidents.services.intake.story_intake, as a StoryReport of plain values): it joins the story's
+  open incident (its customers completed, a timeline note, its severity raised when the warning is
+  more severe; never lowered), else opens a new one with severity = level (which proposes the
+  emergency plan for I/II). The duty roster (intake.duty_roster: the managers and admins of the
+  management department, or every active manager and admin when that department has none) is
+  notified once per warning and level.
 - Later mentions of a story with an open incident join it (customers, one note per batch when a
   mention reached a level or named a new customer). When the incident was closed but the warning
   was not, another orange or red mention opens a new incident (the story flared up again).
@@ -17,20 +18,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
-from incidents.models import Incident, MediaLevel
-from incidents.services.escalation import DUTY_ROLES
-from incidents.services.incidents import incident_note_add, incident_open, incident_update
+from incidents.models import MediaLevel
+from incidents.services.intake import StoryReport, duty_roster
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Source, Story, WarningPolicy
-from yuqing.monitoring.warnings.routing import Message
+from yuqing.monitoring.services.warnings.routing import Message
 from yuqing.notify.models import Notification
 from yuqing.notify.services import Outgoing, notification_send, notification_send_many
-from yuqing.tenancy.models import Department, Membership, Role, Tenant, User
+from yuqing.tenancy.models import Department, Membership, Role, Tenant
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
 
 INCIDENT_LEVELS = (Level.RED, Level.ORANGE)
 CS_ROLES = [Role.HANDLER, Role.MANAGER, Role.ADMIN]
@@ -87,10 +91,6 @@ def signature_terms(story: Story) -> list[str]:
     return [str(term) for term in signature.get("terms") or []][:5]
 
 
-def story_customers(tenant: Tenant, story: Story) -> list[Customer]:
-    return list(Customer.objects.for_tenant(tenant).filter(stories=story).order_by("pk"))
-
-
 def describe(story: Story, warning: RiskWarning, level: int, policy: WarningPolicy | None, customers: list[str]) -> str:
     parts = [_("级别：%(level)s，风险分 %(score)d") % {"level": level_name(level, policy), "score": warning.score}]
     terms = signature_terms(story)
@@ -127,12 +127,6 @@ def portal_title(message: Message, level: int) -> str:
 
 
 # ------------------------------------------------------------------------------------ recipients
-
-
-def duty_roster(*, tenant: Tenant) -> list[Membership]:
-    members = Membership.objects.for_tenant(tenant).filter(is_active=True, role__in=DUTY_ROLES)
-    duty = list(members.filter(department__kind=Department.Kind.MANAGEMENT).order_by("pk"))
-    return duty or list(members.order_by("pk"))
 
 
 def customer_service_members(*, tenant: Tenant) -> list[Membership]:
@@ -203,71 +197,59 @@ def _mention_lines(mentions: list[Mention]) -> str:
     )
 
 
-def incident_open_for_warning(
-    *,
-    tenant: Tenant,
-    actor: User | None,
-    warning: RiskWarning,
-    story: Story,
-    level: int,
-    policy: WarningPolicy | None,
-    mentions: list[Mention],
-) -> Incident:
-    customers = story_customers(tenant, story)
-    summary = _("由舆情预警登记：%(describe)s") % {
-        "describe": describe(story, warning, level, policy, [c.name for c in customers])
+def join_note(*, story: Story, warning: RiskWarning, policy: WarningPolicy | None, mentions: list[Mention]) -> str:
+    """The timeline note of new mentions joining the story's open incident."""
+    note = _("预警“%(title)s”新增 %(count)d 条相关信息，当前级别 %(level)s，最高风险分 %(score)d。") % {
+        "title": story.title,
+        "count": len(mentions),
+        "level": level_name(warning.level, policy),
+        "score": max((m.score or 0 for m in mentions), default=warning.score),
     }
-    lines = _mention_lines(mentions)
-    if lines:
-        summary += _("主要信息：%(lines)s") % {"lines": lines}
-    signature = story.signature if isinstance(story.signature, dict) else {}
-    incident = incident_open(
-        tenant=tenant,
-        actor=actor,
-        title=story.title[: Incident._meta.get_field("title").max_length],
-        severity=level,
-        summary=summary,
-        customers=customers,
-        estimated_reach=max(int(signature.get("reach") or 0), 0),
-        media_level=media_level_of(mentions),
-    )
-    return incident
+    return note + _mention_lines(mentions)
 
 
-def incident_join_for_warning(
+def story_report(
     *,
     tenant: Tenant,
-    actor: User | None,
-    incident: Incident,
     warning: RiskWarning,
     story: Story,
-    mentions: list[Mention],
-    new_customer_ids: set[int],
     severity: int | None,
     policy: WarningPolicy | None,
+    mentions: list[Mention],
+    join_mentions: list[Mention],
+    new_customer_ids: set[int],
+    joining: bool,
     note: str = "",
-) -> Incident:
-    """Bring new facts of the story into its open incident: customers, severity (only up), a note."""
-    changes: dict[str, object] = {}
-    if severity is not None and severity < incident.severity:
-        changes["severity"] = severity
-    if new_customer_ids:
-        current = list(incident.customers.all())
-        have = {customer.pk for customer in current}
-        missing = list(Customer.objects.for_tenant(tenant).filter(pk__in=new_customer_ids - have))
-        if missing:
-            changes["customers"] = [*current, *missing]
-    if changes:
-        incident = incident_update(tenant=tenant, actor=actor, incident=incident, **changes)
-    if not note:
-        note = _("预警“%(title)s”新增 %(count)d 条相关信息，当前级别 %(level)s，最高风险分 %(score)d。") % {
-            "title": story.title,
-            "count": len(mentions),
-            "level": level_name(warning.level, policy),
-            "score": max((m.score or 0 for m in mentions), default=warning.score),
+) -> StoryReport:
+    """The story as incidents' intake takes it. `joining`: the warning's incident is open (locked by
+    incidents_lock), so the new incident's summary and customers are not needed. `mentions`
+    describe a new incident, `join_mentions` the note for an open one; `note` replaces that note,
+    and goes on a new incident's timeline."""
+    summary, customer_ids, reach, media_level = "", (), 0, ""
+    if not joining:
+        customers = list(
+            Customer.objects.for_tenant(tenant).filter(stories=story).order_by("pk").values_list("pk", "name")
+        )
+        level = severity if severity is not None else warning.level
+        summary = _("由舆情预警登记：%(describe)s") % {
+            "describe": describe(story, warning, level, policy, [name for _pk, name in customers])
         }
         lines = _mention_lines(mentions)
         if lines:
-            note += lines
-    incident_note_add(tenant=tenant, actor=actor, incident=incident, body=note)
-    return incident
+            summary += _("主要信息：%(lines)s") % {"lines": lines}
+        signature = story.signature if isinstance(story.signature, dict) else {}
+        customer_ids = tuple(pk for pk, _name in customers)
+        reach = int(signature.get("reach") or 0)
+        media_level = media_level_of(mentions)
+    return StoryReport(
+        title=story.title,
+        severity=severity,
+        summary=summary,
+        join_note=note or join_note(story=story, warning=warning, policy=policy, mentions=join_mentions),
+        open_note=note,
+        incident_id=warning.incident_id,
+        customer_ids=customer_ids,
+        new_customer_ids=frozenset(new_customer_ids),
+        estimated_reach=reach,
+        media_level=media_level,
+    )

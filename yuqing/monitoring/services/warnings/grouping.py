@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from yuqing.monitoring.models import Mention, MentionCustomer, Story
-from yuqing.monitoring.warnings import fingerprints
+from yuqing.monitoring.services.warnings import fingerprints
 from yuqing.tenancy.models import Tenant
 
 RECENT_STORIES = 300

@@ -16,7 +16,6 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yuqing.audit.services import audit_record, changes_between
@@ -24,9 +23,10 @@ from yuqing.monitoring.models import Level, RiskWarning, WarningRoute
 from yuqing.notify import services as notify_services
 from yuqing.notify.models import Channel
 from yuqing.notify.services import robots
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import get_for_tenant, membership_of
+from yuqing.tenancy.roles import Permission
+from yuqing.tenancy.selectors import get_for_tenant
 from yuqing.workcalendar.deadlines import Calendar, is_working_day
 from yuqing.workcalendar.selectors import calendar_for_tenant
 
@@ -143,7 +143,7 @@ def warnings_route(*, tenant: Tenant, events: list[tuple[RiskWarning, int, Messa
     return calls
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def warning_route_create(
     *,
     tenant: Tenant,
@@ -157,8 +157,6 @@ def warning_route_create(
     is_active: bool = True,
 ) -> WarningRoute:
     """A new route (configuration: the tenant's admins, or platform code with actor=None)."""
-    if actor is not None:
-        require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
     if channel.tenant_id != tenant.pk:
         raise ValidationError({"channel": _("通知渠道不属于本机构。")})
     route = WarningRoute(
@@ -202,7 +200,7 @@ def _route_snapshot(route: WarningRoute) -> dict[str, object]:
     }
 
 
-@transaction.atomic
+@tenant_service(Permission.CONFIGURE)
 def warning_route_update(
     *,
     tenant: Tenant,
@@ -217,8 +215,6 @@ def warning_route_update(
     is_active: bool = True,
 ) -> WarningRoute:
     """Change a route (the same checks as warning_route_create); audited with what changed."""
-    if actor is not None:
-        require_permission(membership_of(tenant=tenant, user=actor), Permission.CONFIGURE)
     if channel.tenant_id != tenant.pk:
         raise ValidationError({"channel": _("通知渠道不属于本机构。")})
     locked = get_for_tenant(WarningRoute.objects.for_tenant(tenant).select_for_update(), tenant=tenant, pk=route.pk)

@@ -1,8 +1,8 @@
 """Analysts' actions on warnings: acknowledge, close, set the level by hand, escalate a mention.
 
-Writing needs Permission.WRITE (handlers, managers, admins); viewers and auditors are refused.
-`actor=None` is platform code (jobs, demo data) and may. Each action records an audit event in
-its own transaction, last (after the row locks, see process.py for the lock order).
+Writing needs Permission.WRITE (handlers, managers, admins; tenancy.guard's rule); viewers and
+auditors are refused. Each action records an audit event in its own transaction, last (after the
+row locks, see process.py for the lock order).
 Levels only go down by an analyst's hand (warning_set_level, with a reason); the peak stays.
 """
 
@@ -12,40 +12,29 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.models import Incident
+from incidents.services.intake import story_note
 from yuqing.audit.services import audit_record, changes_between
 from yuqing.monitoring.models import Level, Mention, RiskWarning, Story
-from yuqing.monitoring.warnings import handling
-from yuqing.monitoring.warnings.process import (
+from yuqing.monitoring.services.warnings import handling
+from yuqing.monitoring.services.warnings.process import (
     StoryWork,
     _change,
     _group,
     _handle,
+    _open_incidents,
     _warning_move,
     _warnings_update,
     incident_route,
     policy_lock,
 )
-from yuqing.monitoring.warnings.routing import warnings_route
-from yuqing.tenancy.guard import tenant_service
+from yuqing.monitoring.services.warnings.routing import warnings_route
+from yuqing.tenancy.guard import actor_membership, tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
-from yuqing.tenancy.roles import Permission, require_permission
-from yuqing.tenancy.selectors import membership_of
+from yuqing.tenancy.roles import Permission
 
 REASON_MAX = 500
 # Mentions of a story read to describe it to an incident opened by hand.
 STORY_SAMPLE = 20
-
-
-def _require_write(tenant: Tenant, actor: User | None) -> Membership | None:
-    """The acting member, after checking they may write; None for platform code and superusers."""
-    if actor is None:
-        return None
-    membership = membership_of(tenant=tenant, user=actor)
-    if actor.is_superuser and membership is None:
-        return None
-    require_permission(membership, Permission.WRITE)
-    return membership
 
 
 def _check_tenant(tenant: Tenant, row: RiskWarning | Mention) -> None:
@@ -67,12 +56,6 @@ def _story_mentions(tenant: Tenant, story: Story) -> list[Mention]:
     )
 
 
-def _incident_of(tenant: Tenant, warning: RiskWarning) -> Incident | None:
-    if warning.incident_id is None:
-        return None
-    return Incident.objects.for_tenant(tenant).filter(pk=warning.incident_id).first()
-
-
 def _member_name(member: Membership | None) -> str:
     return str(member.user) if member is not None else _("系统")
 
@@ -80,7 +63,7 @@ def _member_name(member: Membership | None) -> str:
 @tenant_service(Permission.WRITE)
 def warning_acknowledge(*, tenant: Tenant, actor: User | None, warning: RiskWarning) -> RiskWarning:
     """受理: the acting member takes the warning on. Acknowledging it again changes nothing."""
-    member = _require_write(tenant, actor)
+    member = actor_membership(tenant=tenant, actor=actor)
     row = _locked_warning(tenant, warning)
     if row.status == RiskWarning.Status.CLOSED:
         raise ValidationError(_("预警已关闭，不能再受理。"), code="closed")
@@ -105,7 +88,6 @@ def warning_acknowledge(*, tenant: Tenant, actor: User | None, warning: RiskWarn
 @tenant_service(Permission.WRITE)
 def warning_close(*, tenant: Tenant, actor: User | None, warning: RiskWarning, reason: str = "") -> RiskWarning:
     """Close the warning (handled, or a false alarm). A more severe mention of its story reopens it."""
-    _require_write(tenant, actor)
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": _("原因不能超过 %(limit)d 个字。") % {"limit": REASON_MAX}})
@@ -140,7 +122,7 @@ def warning_set_level(
     """升级 / 降级 by hand, with a reason. Upgrading to orange or red opens or joins the story's incident
     and tells the duty roster; any upgrade goes to the channels; a level of blue or yellow puts the
     warning in the customer-service queue. An incident is never downgraded from here: its desk decides."""
-    member = _require_write(tenant, actor)
+    member = actor_membership(tenant=tenant, actor=actor)
     wanted = _clean_level(level)
     reason = (reason or "").strip()
     if not reason:
@@ -167,7 +149,6 @@ def warning_set_level(
         "to": handling.level_name(wanted, policy),
         "reason": reason,
     }
-    incident = _incident_of(tenant, row)
     if upgraded and wanted in handling.INCIDENT_LEVELS:
         work = StoryWork(story=story, mentions=_story_mentions(tenant, story))
         incident_route(
@@ -177,7 +158,6 @@ def warning_set_level(
             work=work,
             severity=wanted,
             policy=policy,
-            incidents={incident.pk: incident} if incident is not None else {},
             message=message,
             notify_level=wanted,
             note=note,
@@ -185,8 +165,7 @@ def warning_set_level(
     else:
         if wanted not in handling.INCIDENT_LEVELS:
             handling.notify_customer_service(tenant=tenant, items=[(row, wanted, message)])
-        if incident is not None and incident.is_open:
-            handling.incident_note_add(tenant=tenant, actor=actor, incident=incident, body=note)
+        story_note(tenant=tenant, actor=actor, incident_id=row.incident_id, body=note)
     if upgraded:
         warnings_route(tenant=tenant, events=[(row, wanted, message)], moment=now)
     audit_record(
@@ -208,7 +187,7 @@ def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Men
     the warning's severity. The mention is marked escalated. Escalating it again changes nothing
     while the incident is open.
     """
-    member = _require_write(tenant, actor)
+    member = actor_membership(tenant=tenant, actor=actor)
     _check_tenant(tenant, mention)
     policy = policy_lock(tenant=tenant)
     row = Mention.objects.for_tenant(tenant).select_related("source").get(pk=mention.pk)
@@ -242,10 +221,8 @@ def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Men
             updated_at=now,
         )
         _change(warning, None, level, row, now, changed_by=member, reason=_("人工升级为事件")).save()
-    incident = (
-        Incident.objects.for_tenant(tenant).filter(pk=warning.incident_id).first() if warning.incident_id else None
-    )
-    already = row.triage == Mention.Triage.ESCALATED and incident is not None and incident.is_open
+    open_ids = _open_incidents(tenant, [warning.incident_id])
+    already = row.triage == Mention.Triage.ESCALATED and warning.incident_id in open_ids
     # The duty roster already heard of an orange or red level reached just now.
     duty_told = any(e.kind != "joined" and e.level in handling.INCIDENT_LEVELS for e in events)
     if not already:
@@ -260,7 +237,7 @@ def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Men
             work=work,
             severity=warning.level,
             policy=policy,
-            incidents={incident.pk: incident} if incident is not None else {},
+            open_ids=open_ids,
             notify_level=None if duty_told else warning.level,
             note=note,
             dedupe_key=f"warning:{warning.pk}:escalated:{row.pk}",
@@ -281,7 +258,7 @@ def warning_escalate_mention(*, tenant: Tenant, actor: User | None, mention: Men
             actor=actor,
             action="mention.escalate",
             target=row,
-            changes={"warning": warning.pk, "incident": incident.code if incident else ""},
+            changes={"warning": warning.pk, "incident": incident.code},
         )
     mention.story_id, mention.triage = row.story_id, row.triage
     return warning

@@ -7,7 +7,7 @@ per process), `tenant` (each tenant's engine and model, cached, rebuilt on chang
 batch, its queries and writes).
 """
 
-from yuqing.monitoring.scoring.sentiment import NEGATIVE_BELOW, POSITIVE_ABOVE, polarity_for
-from yuqing.monitoring.scoring.service import mentions_score, policy_for
+from yuqing.monitoring.services.scoring.sentiment import NEGATIVE_BELOW, POSITIVE_ABOVE, polarity_for
+from yuqing.monitoring.services.scoring.service import mentions_score, policy_for
 
 __all__ = ["NEGATIVE_BELOW", "POSITIVE_ABOVE", "mentions_score", "polarity_for", "policy_for"]

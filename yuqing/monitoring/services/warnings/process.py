@@ -1,35 +1,52 @@
-"""warnings_process: scored mentions → stories → one warning per story → queue, incident, channels.
+"""The warnings step: scored mentions → stories → one warning per story → queue, incident, channels.
 
-Lock order (every write of this package takes its locks in this order, so two scoring workers
-and an analyst cannot deadlock each other):
+`mentions_warn(tenant=, mention_ids=)` is the job's service (yuqing.monitoring.jobs.mentions_warn_job,
+queued by scoring after its commit, and by mentions_warn_sweep for mentions whose job was lost);
+`warnings_process(tenant=, mentions=)` is the same for mention rows at hand. Both read the
+mentions again, skip those grouped since they were last scored (grouped_at set), and set
+grouped_at on the rest, in one transaction with everything they raise.
+
+Lock order (every write of this package takes its locks in this order, so two warn jobs, a
+scoring batch and an analyst cannot deadlock each other):
   1. the tenant's WarningPolicy row — the package's per-tenant mutex: batches of one tenant are
-     grouped one after another, so two workers cannot both start a story for the same topic;
-  2. the stories touched, by primary key (select_for_update);
-  3. their warnings (select_for_update; the OneToOne story→warning is the last guard: an
-     IntegrityError on creation is answered by reading the winner's row);
-  4. the open incidents to be joined, by primary key, before any incident is opened;
-  5. the tenant row (incident_open and the audit trail), then the incident code counter.
+     grouped one after another, so two workers cannot both start a story for the same topic
+     (monitoring, policy_lock);
+  2. the batch's mentions, by primary key: a scoring batch re-scoring them holds them until it
+     commits, so its grouped_at = NULL is never overwritten by a stale grouping (monitoring);
+  3. the stories touched, by primary key (select_for_update; monitoring);
+  4. their warnings (select_for_update; the OneToOne story→warning is the last guard: an
+     IntegrityError on creation is answered by reading the winner's row; monitoring);
+  5. the incidents to be joined, by primary key, before any incident is opened — owned by
+     incidents.services.intake (incidents_lock, story_intake): monitoring never locks or reads
+     Incident rows itself;
+  6. the tenant row (incident_open and the audit trail), then the incident code counter (incidents).
 
-Idempotent: a mention already in a story is not counted again (a job delivered twice, a
-re-scored mention); only its level is looked at again. Notifications and channel deliveries
-carry dedupe keys per warning and level, so nothing is sent twice for one level.
+Idempotent: a mention grouped since its last scoring is skipped (a job delivered twice, the
+sweep racing a slow job); a re-scored mention already in a story is not counted again, only its
+level is looked at again. Notifications and channel deliveries carry dedupe keys per warning and
+level, so nothing is sent twice for one level.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.services.intake import incidents_lock, story_intake
 from yuqing.monitoring.models import Mention, RiskWarning, Story, WarningChange, WarningPolicy
-from yuqing.monitoring.warnings import grouping, handling
-from yuqing.monitoring.warnings.routing import Message, warnings_route
+from yuqing.monitoring.services.warnings import grouping, handling
+from yuqing.monitoring.services.warnings.routing import Message, warnings_route
 from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Membership, Tenant, User
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
 
 # Below this many stories in a batch, mentions move with one UPDATE per story (see _mentions_move).
 FEW_STORIES = 20
@@ -73,35 +90,52 @@ def _most_severe(mentions: list[Mention]) -> Mention | None:
 
 
 @tenant_service(None)
-def warnings_process(*, tenant: Tenant, mentions: list[Mention]) -> list[RiskWarning]:
-    """Group freshly scored mentions into stories and raise or update each story's warning.
+def mentions_warn(*, tenant: Tenant, mention_ids: Iterable[int]) -> list[RiskWarning]:
+    """The warnings step for the tenant's scored mentions `mention_ids`: group them into stories,
+    raise or update each story's warning, mark them grouped. The warnings raised, upgraded or joined.
 
-    Returns the warnings raised, upgraded or joined by this batch. Mentions of another tenant,
-    not yet scored, or excluded by an exclude term are left alone.
+    Ids of other tenants' mentions, of mentions not scored, or grouped since their last scoring
+    are left alone; so are excluded mentions, which are only marked grouped.
     """
-    ids = [m.pk for m in mentions if m.pk is not None and m.tenant_id == tenant.pk]
+    events = _process(tenant=tenant, ids=sorted({int(pk) for pk in mention_ids}))
+    return [event.warning for event in events]
+
+
+@tenant_service(None)
+def warnings_process(*, tenant: Tenant, mentions: list[Mention]) -> list[RiskWarning]:
+    """`mentions_warn` for mention rows at hand; those that join a story get its id."""
+    ids = sorted({m.pk for m in mentions if m.pk is not None and m.tenant_id == tenant.pk})
+    given = {m.pk: m for m in mentions}
+    events = _process(tenant=tenant, ids=ids, given=given)
+    return [event.warning for event in events]
+
+
+def _process(*, tenant: Tenant, ids: list[int], given: dict[int, Mention] | None = None) -> list[Event]:
     if not ids:
         return []
     policy = policy_lock(tenant=tenant)
     now = timezone.now()
-    # Read again under the lock: another worker may have grouped some of them meanwhile.
-    rows = [
-        m
-        for m in Mention.objects.for_tenant(tenant)
-        .filter(pk__in=ids, status=Mention.Status.SCORED)
+    # Read (and lock) again under the policy lock: another job may have grouped some of them meanwhile.
+    waiting = list(
+        Mention.objects.for_tenant(tenant)
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids, status=Mention.Status.SCORED, grouped_at__isnull=True)
         .select_related("source")
         .order_by("published_at", "pk")
-        if not _excluded(m)
-    ]
+    )
+    if not waiting:
+        return []
+    rows = [m for m in waiting if not _excluded(m)]
     works = _group(tenant=tenant, policy=policy, rows=rows, now=now)
-    given = {m.pk: m for m in mentions}
-    for work in works.values():
-        for mention in work.fresh:
-            if mention.pk in given:
-                given[mention.pk].story_id = work.story.pk
+    if given:
+        for work in works.values():
+            for mention in work.fresh:
+                if mention.pk in given:
+                    given[mention.pk].story_id = work.story.pk
     events = _warnings_update(tenant=tenant, works=works, now=now)
     _handle(tenant=tenant, actor=None, policy=policy, events=events, now=now)
-    return [event.warning for event in events]
+    Mention.objects.for_tenant(tenant).filter(pk__in=[m.pk for m in waiting]).update(grouped_at=now)
+    return events
 
 
 def _group(*, tenant: Tenant, policy: WarningPolicy, rows: list[Mention], now: dt.datetime) -> dict[int, StoryWork]:
@@ -279,18 +313,11 @@ def _handle(
     """Queue, incident and channels for each event: joins of open incidents first, then openings."""
     if not events:
         return
-    incident_ids = sorted({e.warning.incident_id for e in events if e.warning.incident_id})
-    incidents = {
-        incident.pk: incident
-        for incident in Incident.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(pk__in=incident_ids)
-        .order_by("pk")
-    }
+    open_ids = _open_incidents(tenant, [e.warning.incident_id for e in events])
     names = handling.customer_names([e.work.story.pk for e in events if e.kind != "joined"], tenant=tenant)
     routed: list[tuple[RiskWarning, int, Message]] = []
     queued: list[tuple[RiskWarning, int, Message]] = []
-    ordered = sorted(events, key=lambda e: not _joins_open_incident(e, incidents))
+    ordered = sorted(events, key=lambda e: not _joins_open_incident(e, open_ids))
     for event in ordered:
         warning, work, level = event.warning, event.work, event.level
         levelled = event.kind in ("raised", "upgraded")
@@ -306,25 +333,26 @@ def _handle(
                 work=work,
                 severity=level,
                 policy=policy,
-                incidents=incidents,
+                open_ids=open_ids,
                 message=message,
                 notify_level=level,
             )
         elif levelled:
             queued.append((warning, level, message))
-        elif _joins_open_incident(event, incidents):
+        elif _joins_open_incident(event, open_ids):
             if _worth_a_note(work):
-                handling.incident_join_for_warning(
+                report = handling.story_report(
                     tenant=tenant,
-                    actor=actor,
-                    incident=incidents[warning.incident_id],
                     warning=warning,
                     story=work.story,
-                    mentions=work.fresh,
-                    new_customer_ids=work.new_customer_ids,
                     severity=None,
                     policy=policy,
+                    mentions=work.fresh,
+                    join_mentions=work.fresh,
+                    new_customer_ids=work.new_customer_ids,
+                    joining=True,
                 )
+                story_intake(tenant=tenant, actor=actor, report=report)
         elif _flares_up(event):
             incident_route(
                 tenant=tenant,
@@ -333,7 +361,7 @@ def _handle(
                 work=work,
                 severity=warning.level,
                 policy=policy,
-                incidents=incidents,
+                open_ids=open_ids,
                 notify_level=warning.level,
             )
     handling.notify_customer_service(tenant=tenant, items=queued)
@@ -357,9 +385,14 @@ def _flares_up(event: Event) -> bool:
     )
 
 
-def _joins_open_incident(event: Event, incidents: dict[int, Incident]) -> bool:
-    incident = incidents.get(event.warning.incident_id) if event.warning.incident_id else None
-    return incident is not None and incident.is_open
+def _open_incidents(tenant: Tenant, incident_ids: list[int | None]) -> set[int]:
+    """The open ones among `incident_ids`, their rows locked by incidents' intake (lock order 5)."""
+    ids = [pk for pk in incident_ids if pk]
+    return incidents_lock(tenant=tenant, incident_ids=ids) if ids else set()
+
+
+def _joins_open_incident(event: Event, open_ids: set[int]) -> bool:
+    return bool(event.warning.incident_id) and event.warning.incident_id in open_ids
 
 
 def incident_route(
@@ -370,48 +403,38 @@ def incident_route(
     work: StoryWork,
     severity: int,
     policy: WarningPolicy,
-    incidents: dict[int, Incident],
+    open_ids: set[int] | None = None,
     message: Message | None = None,
     notify_level: int | None = None,
     note: str = "",
     dedupe_key: str = "",
 ) -> Incident:
-    """Join the warning's open incident or open a new one; link it; tell the duty roster of the level."""
-    incident = incidents.get(warning.incident_id) if warning.incident_id else None
-    if incident is None and warning.incident_id:
-        incident = Incident.objects.for_tenant(tenant).filter(pk=warning.incident_id).first()
-    earlier = incident
-    if incident is not None and incident.is_open:
-        incident = handling.incident_join_for_warning(
-            tenant=tenant,
-            actor=actor,
-            incident=incident,
-            warning=warning,
-            story=work.story,
-            mentions=work.fresh or work.mentions,
-            new_customer_ids=work.new_customer_ids,
-            severity=severity,
-            policy=policy,
-            note=note,
-        )
-    else:
-        incident = handling.incident_open_for_warning(
-            tenant=tenant,
-            actor=actor,
-            warning=warning,
-            story=work.story,
-            level=severity,
-            policy=policy,
-            mentions=work.mentions,
-        )
-        if note:
-            handling.incident_note_add(tenant=tenant, actor=actor, incident=incident, body=note)
-    incidents[incident.pk] = incident
+    """Hand the story to incidents' intake (join the warning's open incident or open a new one); link
+    it; tell the duty roster of the level. `open_ids`: the batch's open incidents, locked already
+    (incidents_lock); None to lock the warning's own here."""
+    if open_ids is None:
+        open_ids = _open_incidents(tenant, [warning.incident_id])
+    joining = bool(warning.incident_id) and warning.incident_id in open_ids
+    report = handling.story_report(
+        tenant=tenant,
+        warning=warning,
+        story=work.story,
+        severity=severity,
+        policy=policy,
+        mentions=work.mentions,
+        join_mentions=work.fresh or work.mentions,
+        new_customer_ids=work.new_customer_ids,
+        joining=joining,
+        note=note,
+    )
+    earlier = warning.incident_id
+    incident = story_intake(tenant=tenant, actor=actor, report=report)
+    open_ids.add(incident.pk)
     if warning.incident_id != incident.pk:
         warning.incident = incident
         warning.save(update_fields=["incident"])
     if notify_level is not None:
-        if not dedupe_key and earlier is not None and earlier.pk != incident.pk:
+        if not dedupe_key and earlier is not None and earlier != incident.pk:
             # A second incident of the story: its duty notice is new, even at a level already told.
             dedupe_key = f"warning:{warning.pk}:{notify_level}:incident:{incident.pk}"
         message = message or handling.warning_message(work.story, warning, notify_level, policy)

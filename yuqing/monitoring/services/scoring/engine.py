@@ -41,7 +41,7 @@ import ahocorasick
 import jieba
 from django.utils.translation import gettext_noop
 
-from yuqing.monitoring.scoring.sentiment import BayesSentiment
+from yuqing.monitoring.services.scoring.sentiment import BayesSentiment
 
 INCLUDE, EXCLUDE, SENSITIVE = "include", "exclude", "sensitive"
 TITLE, BODY, BOTH = "title", "body", "both"

@@ -3,9 +3,11 @@
 Per batch, whatever its size: the engine's version stamp (4 small queries; a rebuild when the
 tenant's words changed), the active sentiment model (1), the warning policy (1), the mentions,
 locked (1), the linked customers' service profiles (2), velocity (2), replacing the customer links
-(2) and saving the mentions (1 per 500) — then the warnings module with the scored mentions, in the
-same transaction, so a batch is scored and warned about together or not at all (the sweep retries
-it). Re-scoring a scored mention recomputes everything and replaces its customer links.
+(2) and saving the mentions (1 per 500). Scoring commits and marks the mentions scored, nothing
+more: the warnings step is its own job (`mentions_warn_job`), queued once the scores are committed,
+so a batch's row locks are held only for scoring. A mention scored is ungrouped (grouped_at NULL)
+until that job has run; when the job is lost (Redis down, a worker killed) `mentions_warn_sweep`
+queues it again. Re-scoring a scored mention recomputes everything and replaces its customer links.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
 from customers.selectors.customers import customer_risk_tiers
-from yuqing.monitoring.models import Mention, MentionCustomer, RiskWarning, WarningPolicy
-from yuqing.monitoring.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
-from yuqing.monitoring.scoring.sentiment import polarity_for
-from yuqing.monitoring.scoring.tenant import engine_for, sentiment_for
+from yuqing.monitoring.models import Mention, MentionCustomer, WarningPolicy
+from yuqing.monitoring.services.scoring.engine import SENSITIVE, Analysis, LinkedCustomer, Reach, score_mention
+from yuqing.monitoring.services.scoring.sentiment import polarity_for
+from yuqing.monitoring.services.scoring.tenant import engine_for, sentiment_for
+from yuqing.platform.queue import enqueue
 from yuqing.tenancy.context import tenant_sql_scope
+from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant
 
 VELOCITY_WINDOW = dt.timedelta(hours=1)
@@ -34,7 +38,10 @@ VELOCITY_MAX_TERMS = 50
 # Past this many related mentions an hour the velocity points are saturated anyway.
 VELOCITY_CAP = 1000
 INFINITY = float("inf")
-SCORED_FIELDS = ["score", "level", "sentiment", "polarity", "explanation", "status", "scored_at"]
+SCORED_FIELDS = ["score", "level", "sentiment", "polarity", "explanation", "status", "scored_at", "grouped_at"]
+# The warnings step's job, named by its path (services never import a jobs module), on scoring's queue.
+WARN_JOB = "yuqing.monitoring.jobs.mentions_warn_job"
+WARN_QUEUE = "scoring"
 
 
 def policy_for(tenant: Tenant) -> WarningPolicy:
@@ -158,16 +165,17 @@ def _scores_save(tenant: Tenant, mentions: list[Mention]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _warnings_process(*, tenant: Tenant, mentions: list[Mention]) -> list[RiskWarning]:
-    from yuqing.monitoring.warnings import warnings_process  # here: warnings pulls in incidents and notify
+def _warnings_enqueue(*, tenant: Tenant, mentions: list[Mention]) -> None:
+    """Queue the warnings step for the scored `mentions`, sent once the scores are committed."""
+    enqueue(WARN_JOB, tenant_id=tenant.pk, queue=WARN_QUEUE, mention_ids=[m.pk for m in mentions])
 
-    return warnings_process(tenant=tenant, mentions=mentions)
 
-
+@tenant_service(None)
 def mentions_score(*, tenant: Tenant, mention_ids: Iterable[int]) -> list[Mention]:
     """Score the tenant's mentions `mention_ids` (pending or already scored); the scored mentions.
 
-    Ids of other tenants' mentions, or of deleted ones, are ignored.
+    Ids of other tenants' mentions, or of deleted ones, are ignored. The warnings step for them is
+    queued to run after the commit.
     """
     ids = sorted({int(pk) for pk in mention_ids})
     if not ids:
@@ -175,65 +183,65 @@ def mentions_score(*, tenant: Tenant, mention_ids: Iterable[int]) -> list[Mentio
     engine = engine_for(tenant)
     sentiment = sentiment_for(tenant)
     policy = policy_for(tenant)
-    with transaction.atomic():
-        mentions = list(
-            Mention.objects.for_tenant(tenant)
-            .select_for_update(of=("self",))
-            .select_related("source")
-            .filter(pk__in=ids)
-            .order_by("pk")
+    mentions = list(
+        Mention.objects.for_tenant(tenant)
+        .select_for_update(of=("self",))
+        .select_related("source")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if not mentions:
+        return []
+    analyses = [engine.analyse(m.title, m.body, sentiment) for m in mentions]
+    linked = {customer_id for a in analyses if not a.excluded for customer_id in a.customers}
+    profiles = customer_risk_tiers(tenant=tenant, customer_ids=linked) if linked else {}
+    velocities = _velocities(tenant, mentions, analyses)
+    now = timezone.now()
+    links: list[MentionCustomer] = []
+    for mention, analysis in zip(mentions, analyses, strict=True):
+        customers = [
+            LinkedCustomer(
+                id=customer_id,
+                name=engine.customer_names.get(customer_id, matched),
+                tier=profiles[customer_id].tier,
+                matched=matched,
+                risk_weight=float(profiles[customer_id].risk_weight),
+            )
+            for customer_id, matched in sorted(analysis.customers.items())
+            if not analysis.excluded and customer_id in profiles
+        ]
+        scored = score_mention(
+            analysis,
+            reach=Reach(
+                likes=mention.likes,
+                comments=mention.comments,
+                shares=mention.shares,
+                views=mention.views,
+                followers=mention.followers,
+            ),
+            source_weight=float(mention.source.weight),
+            velocity=velocities.get(mention.pk, 0) + mention.repost_count,
+            customers=customers,
+            vip_boost=policy.vip_boost,
+            level_for=policy.level_for,
+            model_name=sentiment.name,
         )
-        if not mentions:
-            return []
-        analyses = [engine.analyse(m.title, m.body, sentiment) for m in mentions]
-        linked = {customer_id for a in analyses if not a.excluded for customer_id in a.customers}
-        profiles = customer_risk_tiers(tenant=tenant, customer_ids=linked) if linked else {}
-        velocities = _velocities(tenant, mentions, analyses)
-        now = timezone.now()
-        links: list[MentionCustomer] = []
-        for mention, analysis in zip(mentions, analyses, strict=True):
-            customers = [
-                LinkedCustomer(
-                    id=customer_id,
-                    name=engine.customer_names.get(customer_id, matched),
-                    tier=profiles[customer_id].tier,
-                    matched=matched,
-                    risk_weight=float(profiles[customer_id].risk_weight),
-                )
-                for customer_id, matched in sorted(analysis.customers.items())
-                if not analysis.excluded and customer_id in profiles
-            ]
-            scored = score_mention(
-                analysis,
-                reach=Reach(
-                    likes=mention.likes,
-                    comments=mention.comments,
-                    shares=mention.shares,
-                    views=mention.views,
-                    followers=mention.followers,
-                ),
-                source_weight=float(mention.source.weight),
-                velocity=velocities.get(mention.pk, 0) + mention.repost_count,
-                customers=customers,
-                vip_boost=policy.vip_boost,
-                level_for=policy.level_for,
-                model_name=sentiment.name,
-            )
-            mention.score = scored.score
-            mention.level = scored.level
-            mention.sentiment = analysis.sentiment
-            mention.polarity = polarity_for(analysis.sentiment)
-            mention.explanation = scored.explanation
-            mention.status = Mention.Status.SCORED
-            mention.scored_at = now
-            links.extend(
-                MentionCustomer(tenant=tenant, mention=mention, customer_id=c.id, matched=c.matched[:200])
-                for c in customers
-            )
-        MentionCustomer.objects.for_tenant(tenant).filter(mention_id__in=[m.pk for m in mentions]).delete()
-        MentionCustomer.objects.bulk_create(links, batch_size=1000)
-        _scores_save(tenant, mentions)
-        _warnings_process(tenant=tenant, mentions=mentions)
+        mention.score = scored.score
+        mention.level = scored.level
+        mention.sentiment = analysis.sentiment
+        mention.polarity = polarity_for(analysis.sentiment)
+        mention.explanation = scored.explanation
+        mention.status = Mention.Status.SCORED
+        mention.scored_at = now
+        mention.grouped_at = None
+        links.extend(
+            MentionCustomer(tenant=tenant, mention=mention, customer_id=c.id, matched=c.matched[:200])
+            for c in customers
+        )
+    MentionCustomer.objects.for_tenant(tenant).filter(mention_id__in=[m.pk for m in mentions]).delete()
+    MentionCustomer.objects.bulk_create(links, batch_size=1000)
+    _scores_save(tenant, mentions)
+    _warnings_enqueue(tenant=tenant, mentions=mentions)
     return mentions
 
 
@@ -251,6 +259,29 @@ def mentions_pending_stale(*, now: dt.datetime | None = None) -> list[tuple[Tena
         .filter(status=Mention.Status.PENDING, received_at__lt=cutoff)
         .order_by("received_at", "pk")
         .values_list("tenant_id", "pk")[:SWEEP_LIMIT]
+    )
+    by_tenant: dict[int, list[int]] = defaultdict(list)
+    for tenant_id, pk in rows:
+        by_tenant[tenant_id].append(pk)
+    tenants = Tenant.objects.filter(pk__in=list(by_tenant), is_active=True).in_bulk()
+    return [(tenants[tenant_id], sorted(ids)) for tenant_id, ids in sorted(by_tenant.items()) if tenant_id in tenants]
+
+
+# Scored mentions still ungrouped this long after scoring lost their warn job; at most WARN_SWEEP_LIMIT a run.
+WARN_SWEEP_AFTER = dt.timedelta(seconds=60)
+WARN_SWEEP_LIMIT = 20_000
+
+
+def mentions_ungrouped_stale(*, now: dt.datetime | None = None) -> list[tuple[Tenant, list[int]]]:
+    """(tenant, ids ascending) of the active tenants' mentions scored more than WARN_SWEEP_AFTER ago
+    and not grouped since, the oldest first, at most WARN_SWEEP_LIMIT in all: one query on the
+    partial index mention_ungrouped_idx. A platform query across tenants (the warn sweep's)."""
+    cutoff = (now or timezone.now()) - WARN_SWEEP_AFTER
+    rows = (
+        Mention.objects.dangerously_all_tenants()
+        .filter(status=Mention.Status.SCORED, grouped_at__isnull=True, scored_at__lt=cutoff)
+        .order_by("scored_at", "pk")
+        .values_list("tenant_id", "pk")[:WARN_SWEEP_LIMIT]
     )
     by_tenant: dict[int, list[int]] = defaultdict(list)
     for tenant_id, pk in rows:
