@@ -22,7 +22,7 @@ from customers.selectors.timeline import customer_timeline
 from customers.services import customers as services
 from customers.services import tiering
 from yuqing.csv_export import csv_response
-from yuqing.platform.http import add_service_errors, is_htmx, with_tenant_time
+from yuqing.platform.http import add_service_errors, htmx_swaps, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -39,7 +39,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     filterset = selectors.customer_filterset(tenant=request.tenant, filters=request.GET)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page, "customers": page.object_list}
-    if is_htmx(request) and request.headers.get("HX-Target") == "customer-rows":
+    if htmx_swaps(request, "customer-rows"):
         return render(request, "customers/_customer_rows.html", context)
     return render(request, "customers/customer_list.html", context)
 

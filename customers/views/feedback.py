@@ -27,7 +27,7 @@ from customers.models import Customer, Feedback
 from customers.selectors import feedback as selectors
 from customers.services import feedback as services
 from customers.services.policies import counting_basis, policy_template, stage_days, stage_needs_approval
-from yuqing.platform.http import add_service_errors, error_message, is_htmx, with_tenant_time
+from yuqing.platform.http import add_service_errors, error_message, htmx_swaps, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission, has_permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -62,7 +62,7 @@ def feedback_list(request: HttpRequest) -> HttpResponse:
         "counts": selectors.feedback_counts(tenant=request.tenant, now=now, within=within),
         "active_tab": _active_tab(request),
     }
-    if is_htmx(request):
+    if htmx_swaps(request, "feedback-rows"):
         return render(request, "customers/_feedback_rows.html", context)
     return render(request, "customers/feedback_list.html", context)
 

@@ -18,7 +18,7 @@ from incidents.forms import IncidentCreateForm, IncidentEditForm, IncidentFromFe
 from incidents.models import Phase
 from incidents.services import incidents as services
 from incidents.views.detail import detail_context, sla_context, timeline_context
-from yuqing.platform.http import add_service_errors, is_htmx, with_tenant_time
+from yuqing.platform.http import add_service_errors, htmx_swaps, with_tenant_time
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 from yuqing.tenancy.selectors import get_for_tenant
@@ -34,19 +34,13 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     incidents = selectors.incident_list(tenant=request.tenant, filters=filterset)
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page_obj": page, "now": now}
-    template = "incidents/_incident_rows.html" if _wants_rows(request) else "incidents/incident_list.html"
+    template = (
+        "incidents/_incident_rows.html" if htmx_swaps(request, "incident-rows") else "incidents/incident_list.html"
+    )
     response = render(request, template, context)
     # One URL answers with a page or a fragment: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-def _wants_rows(request: HttpRequest) -> bool:
-    """The filter form swaps the rows in, and so do the rows' own page links, which are boosted
-    into #incident-rows: a boosted request here wants the rows too, unlike a boosted page load."""
-    boosted = request.headers.get("HX-Boosted") == "true"
-    restoring = request.headers.get("HX-History-Restore-Request") == "true"
-    return is_htmx(request) or (boosted and not restoring)
 
 
 @member_required(Permission.READ)
@@ -105,7 +99,7 @@ def _create_from_feedback(request: HttpRequest, feedback: Feedback) -> HttpRespo
 @with_tenant_time
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = selectors.incident_get(tenant=request.tenant, pk=pk)
-    if is_htmx(request) and request.headers.get("HX-Target") == "timeline":
+    if htmx_swaps(request, "timeline"):
         response = render(request, "incidents/_timeline.html", timeline_context(request, incident))
     else:
         response = render(request, "incidents/incident_detail.html", detail_context(request, incident))

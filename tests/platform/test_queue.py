@@ -5,13 +5,11 @@ import logging
 import pytest
 from django.db import transaction
 from django_rq import get_queue
-from rq import SimpleWorker
 
-from tests.factories import DepartmentFactory
 from yuqing.platform.queue import enqueue
-from yuqing.tenancy.context import peek_current_tenant
 
-JOB = "tests.platform.jobs_fixture.department_names"
+# A real worker running such a job inside its tenant: tests/tenancy/test_jobs.py.
+JOB = "tests.tenancy.jobs_fixture.count_departments"
 
 
 @pytest.fixture
@@ -78,17 +76,3 @@ def test_redis_out_of_reach_is_logged_not_raised(settings, tenant_a, caplog):
     with caplog.at_level(logging.WARNING, logger="yuqing.platform.queue"):
         assert enqueue(JOB, tenant_id=tenant_a.pk) is False
     assert "not queued" in caplog.text
-
-
-def test_a_worker_runs_the_job_by_its_path_inside_the_tenant(rq_queues, tenant_a, tenant_b):
-    DepartmentFactory(tenant=tenant_a, name="甲方舆情组")
-    DepartmentFactory(tenant=tenant_b, name="甲方同名组")
-    enqueue(JOB, tenant_id=tenant_a.pk, name_prefix="甲方")
-    queue = get_queue("default")
-    [job] = queue.get_jobs()
-    # SimpleWorker runs the job in this process, so it sees this test's uncommitted rows.
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
-    job.refresh()
-    assert job.is_finished, job.exc_info
-    assert job.return_value() == {"tenant": "tenant-a", "names": ["甲方舆情组"], "scope": "甲银行"}
-    assert peek_current_tenant() is None

@@ -10,6 +10,7 @@ from django.utils.cache import patch_vary_headers
 from yuqing.audit import selectors
 from yuqing.audit.filters import AuditEventFilter
 from yuqing.audit.services.verify import event_link_problem
+from yuqing.platform.http import htmx_swaps
 from yuqing.tenancy.access import member_required
 from yuqing.tenancy.roles import Permission
 
@@ -22,20 +23,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_event_list(tenant=request.tenant, filters=filterset)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filterset": filterset, "page": page}
-    template = "audit/_event_rows.html" if _wants_fragment(request) else "audit/event_list.html"
+    template = "audit/_event_rows.html" if htmx_swaps(request, "audit-results") else "audit/event_list.html"
     response = render(request, template, context)
     # One URL answers with a page or a fragment: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    """htmx swapping the results (filters changed, page link followed), not restoring a whole page.
-
-    Not platform.http.is_htmx: the page links are boosted (audit/_event_rows.html) and target the
-    results, so a boosted request here wants the fragment too.
-    """
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
 @member_required(Permission.READ_AUDIT)

@@ -41,6 +41,20 @@ def is_htmx(request: HttpRequest) -> bool:
     )
 
 
+def htmx_swaps(request: HttpRequest, element_id: str) -> bool:
+    """htmx asks for the content of the element `element_id` only: the list's filter form, or its
+    page links (boosted, aimed at the element); an htmx request naming no target counts as aimed at
+    it. A plain visit, a boosted navigation of the whole page and a page restored from history get
+    the whole page."""
+    headers = request.headers
+    if headers.get("HX-Request") != "true" or headers.get("HX-History-Restore-Request") == "true":
+        return False
+    target = headers.get("HX-Target")
+    if target:
+        return target == element_id
+    return headers.get("HX-Boosted") != "true"
+
+
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """A service's ValidationError onto the form: per field where the form has it, else on top."""
     if hasattr(error, "error_dict"):

@@ -18,7 +18,7 @@ from yuqing.monitoring.forms import TriageForm
 from yuqing.monitoring.models import Mention, Polarity
 from yuqing.monitoring.services import triage
 from yuqing.monitoring.services.personal_data import mention_reveal_original
-from yuqing.platform.http import error_message, is_htmx, with_tenant_time
+from yuqing.platform.http import error_message, htmx_swaps, is_htmx, with_tenant_time
 from yuqing.tenancy.access import client_ip, member_required
 from yuqing.tenancy.roles import Permission
 
@@ -54,21 +54,13 @@ def _stream_context(request: HttpRequest) -> dict:
     }
 
 
-def _wants_rows(request: HttpRequest) -> bool:
-    """The filter form (htmx) and the page links under the rows (boosted, aimed at #mention-rows) swap
-    the rows only; a plain visit or a page restored from history gets the whole page."""
-    aimed_at_rows = (
-        request.headers.get("HX-Target") == "mention-rows"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-    return is_htmx(request) or aimed_at_rows
-
-
 @member_required(Permission.READ)
 @with_tenant_time
 def mention_list(request: HttpRequest) -> HttpResponse:
     context = _stream_context(request)
-    template = "monitoring/_mention_rows.html" if _wants_rows(request) else "monitoring/mention_list.html"
+    template = (
+        "monitoring/_mention_rows.html" if htmx_swaps(request, "mention-rows") else "monitoring/mention_list.html"
+    )
     response = render(request, template, context)
     # One URL answers with a page or a fragment: caches and the browser's history must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
