@@ -1,7 +1,7 @@
 """Factories and helpers of the incidents tests. Children are always created in their parent's tenant.
 
 Rows only: tests of behaviour open incidents through incidents.services (codes, clocks, timeline).
-Other engineers append their factories below; keep what is here.
+Factories of other areas of incidents go below; keep what is here.
 """
 
 from __future__ import annotations
