@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, p95, server_command  # noqa: E402
+from tests.bench.pg_support import p95, run_in_production_mode_database  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,27 +36,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    bench_url, maintenance_url, name = bench_database_url()
-    server_command(maintenance_url, f'CREATE DATABASE "{name}"')
-    print(f"bench database {name} created", flush=True)
-    try:
-        with tempfile.TemporaryDirectory() as checkpoints:
-            os.environ["DATABASE_URL"] = bench_url
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuqing.settings")
-            os.environ["DJANGO_DEBUG"] = "0"
-            os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-            os.environ["YUQING_AUDIT_KEYS"] = "bench-only-audit-key-0123456789abcdefghijkl"
-            os.environ["YUQING_AUDIT_CHECKPOINT_DIR"] = checkpoints
-            run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept {name}")
-        else:
-            server_command(maintenance_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-            print(f"bench database {name} dropped")
+    with tempfile.TemporaryDirectory() as checkpoints:
+        environment = {
+            "YUQING_AUDIT_KEYS": "bench-only-audit-key-0123456789abcdefghijkl",
+            "YUQING_AUDIT_CHECKPOINT_DIR": checkpoints,
+        }
+        run_in_production_mode_database(run, args, environment=environment)
 
 
 def _unkeyed_seal(event) -> None:

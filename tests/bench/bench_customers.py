@@ -15,7 +15,6 @@ Target: query counts independent of page size and data size; p95 under 150 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, copy_rows, p95, reset_sequence, server_command  # noqa: E402
+from tests.bench.pg_support import copy_rows, p95, reset_sequence, run_in_production_mode_database  # noqa: E402
 
 REGIONS = ["北京", "上海", "深圳", "成都", "武汉", "杭州", "南京", "西安", "长沙", "贵阳", "广州", "重庆"]
 WORDS = ["恒通", "华瑞", "鼎盛", "汇丰源", "新宇", "瑞丰", "金桥", "润泽", "东方", "远航", "天成", "嘉禾", "联创"]
@@ -118,7 +117,13 @@ def fill(tenant, membership, *, customers: int, feedback: int, rng: random.Rando
     copy_rows(Customer, customer_rows())
     reset_sequence(Customer)
     links = Customer.products.through
-    copy_rows(links, ({"customer_id": pk, "product_id": rng.choice(products).pk} for pk in range(1, customers + 1)))
+    copy_rows(
+        links,
+        (
+            {"tenant_id": tenant.pk, "customer_id": pk, "product_id": rng.choice(products).pk}
+            for pk in range(1, customers + 1)
+        ),
+    )
     copy_rows(
         CustomerAlias,
         (
@@ -188,27 +193,7 @@ def measure(client, url: str, repeat: int) -> tuple[list[float], int, int]:
 
 
 def main() -> None:
-    args = parse_args()
-    bench_url, maintenance_url, name = bench_database_url()
-    server_command(maintenance_url, f'CREATE DATABASE "{name}"')
-    print(f"bench database {name} created", flush=True)
-    try:
-        os.environ["DATABASE_URL"] = bench_url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuqing.settings")
-        os.environ["DJANGO_DEBUG"] = "0"
-        os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-        os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept {name}")
-        else:
-            server_command(maintenance_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-            print(f"bench database {name} dropped")
+    run_in_production_mode_database(run, parse_args())
 
 
 def run(args: argparse.Namespace) -> None:

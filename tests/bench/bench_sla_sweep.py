@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pg_support import bench_database_url, copy_rows, reset_sequence, server_command  # noqa: E402
+from tests.bench.pg_support import copy_rows, reset_sequence, run_in_production_mode_database  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Shanghai
 DUE_SHARE = 0.01
@@ -144,7 +143,10 @@ def fill(tenant, cast: dict, *, incidents: int, runs: int, due: int, rng: random
     )
     copy_rows(
         Incident.departments.through,
-        ({"incident_id": pk, "department_id": departments["pr"].pk} for pk in range(1, incidents + 1)),
+        (
+            {"tenant_id": tenant.pk, "incident_id": pk, "department_id": departments["pr"].pk}
+            for pk in range(1, incidents + 1)
+        ),
     )
     from django.db import connection
 
@@ -154,25 +156,7 @@ def fill(tenant, cast: dict, *, incidents: int, runs: int, due: int, rng: random
 
 
 def main() -> None:
-    args = parse_args()
-    bench_url, maintenance_url, name = bench_database_url()
-    server_command(maintenance_url, f'CREATE DATABASE "{name}"')
-    print(f"bench database {name} created", flush=True)
-    try:
-        os.environ["DATABASE_URL"] = bench_url
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yuqing.settings")
-        os.environ["DJANGO_DEBUG"] = "0"
-        os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-        run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept {name}")
-        else:
-            server_command(maintenance_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-            print(f"bench database {name} dropped")
+    run_in_production_mode_database(run, parse_args())
 
 
 def run(args: argparse.Namespace) -> None:

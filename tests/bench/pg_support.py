@@ -65,9 +65,12 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def run_in_production_mode_database(run: Callable[[Any], None], args: Any) -> None:
+def run_in_production_mode_database(
+    run: Callable[[Any], None], args: Any, *, environment: dict[str, str] | None = None
+) -> None:
     """`run(args)` against a throwaway PostgreSQL database with production settings (DEBUG off),
-    dropped afterwards unless `args.keep`: the API benchmarks' common frame."""
+    dropped afterwards unless `args.keep`: every PostgreSQL benchmark's frame. `environment` adds
+    the benchmark's own settings (audit keys, a checkpoint directory...)."""
     bench_url, maintenance_url, name = bench_database_url()
     server_command(maintenance_url, f'CREATE DATABASE "{name}"')
     print(f"bench database {name} created", flush=True)
@@ -79,6 +82,7 @@ def run_in_production_mode_database(run: Callable[[Any], None], args: Any) -> No
         os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
         os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
         os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or "redis://127.0.0.1:1/0"
+        os.environ.update(environment or {})
         run(args)
     finally:
         from django.db import connections
