@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from incidents.models import Incident, IncidentTask, Phase, Severity
 from incidents.services.plans import plan_launch, plan_proposals
-from training.models import EmergencyPlan, Scenario
+from training.models import EmergencyPlan, PlanVersion, Scenario
 from training.services import plans as plan_services
 from training.services.launch import PROPOSAL_PREFIX
 from yuqing.tenancy.demo import DemoData
@@ -85,7 +85,7 @@ def _seed_plans(demo: DemoData, slug: str, tenant: Tenant) -> None:
         plan = plan_services.plan_create(
             tenant=tenant, actor=author.user, scenario=scenario, severity=severity, title=title
         )
-        version = plan.versions.get(number=1)
+        version = PlanVersion.objects.for_tenant(tenant).get(plan=plan, number=1)
         plan_services.version_steps_set(
             tenant=tenant,
             actor=author.user,

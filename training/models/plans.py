@@ -14,7 +14,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,8 +86,12 @@ class PlanVersion(TenantOwned):
     number = models.PositiveIntegerField(_("版本号"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     is_in_force = models.BooleanField(_("现行版本"), default=False)
-    change_note = models.TextField(_("修订说明"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text])
-    reject_reason = models.TextField(_("退回原因"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text])
+    change_note = models.TextField(
+        _("修订说明"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text, MaxLengthValidator(TEXT_MAX)]
+    )
+    reject_reason = models.TextField(
+        _("退回原因"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text, MaxLengthValidator(TEXT_MAX)]
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -165,7 +169,9 @@ class PlanStep(TenantOwned):
     order = models.PositiveSmallIntegerField(_("顺序"))
     department_kind = models.CharField(_("责任部门类别"), max_length=32, choices=Department.Kind.choices)
     title = models.CharField(_("步骤"), max_length=TITLE_MAX, validators=[validate_clean_text])
-    description = models.TextField(_("说明"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text])
+    description = models.TextField(
+        _("说明"), blank=True, max_length=TEXT_MAX, validators=[validate_clean_text, MaxLengthValidator(TEXT_MAX)]
+    )
     target_minutes = models.PositiveIntegerField(_("目标时限（分钟）"), validators=[MinValueValidator(1)])
 
     class Meta:

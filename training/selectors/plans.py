@@ -79,11 +79,18 @@ def _keyed(steps: list[PlanStep]) -> dict[tuple[str, int], PlanStep]:
     return keyed
 
 
-def version_diff(old: PlanVersion, new: PlanVersion) -> list[StepChange]:
+def _steps(tenant: Tenant, version: PlanVersion) -> list[PlanStep]:
+    prefetched = getattr(version, "_prefetched_objects_cache", {}).get("steps")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(PlanStep.objects.for_tenant(tenant).filter(version=version).order_by("order"))
+
+
+def version_diff(*, tenant: Tenant, old: PlanVersion, new: PlanVersion) -> list[StepChange]:
     """Steps added, removed and changed from `old` to `new`, matched by title, in `new`'s order
     (removed steps where they stood in `old`)."""
-    old_steps = list(old.steps.all())
-    new_steps = list(new.steps.all())
+    old_steps = _steps(tenant, old)
+    new_steps = _steps(tenant, new)
     old_keyed, new_keyed = _keyed(old_steps), _keyed(new_steps)
     changes: list[StepChange] = []
     for key, step in new_keyed.items():
@@ -96,7 +103,7 @@ def version_diff(old: PlanVersion, new: PlanVersion) -> list[StepChange]:
     for key, step in old_keyed.items():
         if key not in new_keyed:
             position = next(
-                (i for i, change in enumerate(changes) if change.new is not None and change.new.order > step.order),
+                (i for i, change in enumerate(changes) if (change.old or change.new).order > step.order),
                 len(changes),
             )
             changes.insert(position, StepChange("removed", step, None))

@@ -241,7 +241,7 @@ def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         by_number = {v.number: v for v in versions}
         old, new = by_number[form.cleaned_data["old"]], by_number[form.cleaned_data["new"]]
-        changes = selectors.version_diff(old, new)
+        changes = selectors.version_diff(tenant=request.tenant, old=old, new=new)
     status = 400 if request.GET and not form.is_valid() else 200
     return render(
         request,
