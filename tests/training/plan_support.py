@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.factories import MembershipFactory, UserFactory
 from training.models import EmergencyPlan, PlanVersion, Scenario
 from training.services import plans as services
-from yuqing.tenancy.models import Department, Membership, Role, Tenant
+from yuqing.tenancy.models import Department, Membership, Tenant
 
 STEPS = [
     {"department_kind": Department.Kind.PR, "title": "发布澄清声明", "target_minutes": 120, "description": ""},

@@ -49,7 +49,7 @@ def test_one_plan_per_scenario_and_severity(tenant_a, author):
 
 
 def test_versions_are_numbered_without_gaps_and_a_draft_copies_the_version_in_force(tenant_a, author, manager):
-    plan, v1 = approved_plan(tenant_a, author, manager)
+    plan, _v1 = approved_plan(tenant_a, author, manager)
     v2 = services.version_draft(tenant=tenant_a, actor=author.user, plan=plan, change_note="修订")
     assert v2.number == 2
     assert [(s.order, s.title, s.target_minutes) for s in steps_of(v2).order_by("order")] == [
@@ -131,7 +131,7 @@ def test_steps_are_edited_only_while_draft(tenant_a, author, manager):
 
 
 def test_an_approved_version_and_its_steps_refuse_changes_at_the_model_too(tenant_a, author, manager):
-    plan, v1 = approved_plan(tenant_a, author, manager)
+    _plan, v1 = approved_plan(tenant_a, author, manager)
     v1.change_note = "偷偷改"
     with pytest.raises(ValidationError, match="不可修改"):
         v1.save()
@@ -148,7 +148,7 @@ def test_an_approved_version_and_its_steps_refuse_changes_at_the_model_too(tenan
 
 
 def test_the_database_keeps_one_version_in_force(tenant_a, author, manager):
-    plan, v1 = approved_plan(tenant_a, author, manager)
+    plan, _v1 = approved_plan(tenant_a, author, manager)
     with pytest.raises(IntegrityError), transaction.atomic():
         PlanVersion.objects.bulk_create(
             [PlanVersion(tenant=tenant_a, plan=plan, number=9, status="approved", is_in_force=True)]
@@ -206,7 +206,7 @@ def test_hostile_plan_titles_get_a_chinese_error(tenant_a, author, title):
 
 
 def test_another_tenants_plan_is_refused(tenant_a, tenant_b, author, manager, admin_b):
-    plan, v1 = approved_plan(tenant_a, author, manager)
+    plan, _v1 = approved_plan(tenant_a, author, manager)
     with pytest.raises((ValidationError, PermissionDenied)):
         services.version_draft(tenant=tenant_b, actor=admin_b.user, plan=plan)
 

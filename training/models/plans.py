@@ -33,7 +33,8 @@ def validate_clean_text(value: str) -> None:
     for char in value:
         if char in "\n\r\t":
             continue
-        if "\ud800" <= char <= "\udfff" or unicodedata.category(char) == "Cc":
+        # U+FFFD is what a form decodes invalid UTF-8 (an encoded lone surrogate) to.
+        if "\ud800" <= char <= "\udfff" or char == "\ufffd" or unicodedata.category(char) == "Cc":
             raise ValidationError(
                 _("内容含有无法识别的字符（如空字符或孤立代理字符），请删除后重试。"), code="bad_chars"
             )
