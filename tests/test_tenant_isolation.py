@@ -174,10 +174,7 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         for name in ("notification-read", "notification-open")
     },
     "workcalendar:notice-detail": lambda w: {"pk": w.objects["holiday_notice"].pk},
-    **{
-        f"training:plan-{action}": (lambda w: {"pk": w.objects["plan"].pk})
-        for action in ("detail", "draft", "diff")
-    },
+    **{f"training:plan-{action}": (lambda w: {"pk": w.objects["plan"].pk}) for action in ("detail", "draft", "diff")},
     **{
         f"training:version-{action}": (lambda w: {"pk": w.objects["plan_version"].pk})
         for action in ("steps", "submit", "approve", "reject")
