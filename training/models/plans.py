@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Severity
+from yuqing.tenancy.context import database_scope
 from yuqing.tenancy.models import Department, TenantOwned
 
 TITLE_MAX = 200
@@ -143,7 +144,8 @@ class PlanVersion(TenantOwned):
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if self.pk is not None:
-            stored = type(self)._base_manager.filter(pk=self.pk).first()
+            with database_scope(self.tenant_id):  # RLS on PostgreSQL: this row's tenant, whatever is current
+                stored = type(self)._base_manager.filter(pk=self.pk, tenant_id=self.tenant_id).first()
             if stored is not None and stored.status in self.FINAL_STATUSES:
                 changed = {
                     f.attname
@@ -188,7 +190,9 @@ class PlanStep(TenantOwned):
         return self.title
 
     def _require_draft(self) -> None:
-        status = PlanVersion._base_manager.filter(pk=self.version_id).values_list("status", flat=True).first()
+        with database_scope(self.tenant_id):
+            versions = PlanVersion._base_manager.filter(pk=self.version_id, tenant_id=self.tenant_id)
+            status = versions.values_list("status", flat=True).first()
         if status is not None and status != PlanVersion.Status.DRAFT:
             raise ValidationError(_("只有草稿版本的步骤可以编辑。"), code="not_draft")
 
