@@ -19,6 +19,7 @@ SERVICES = (
     "yuqing.notify.services",
     "customers.services",
     "incidents.services",
+    "training.services",
     "yuqing.monitoring.services",
 )
 

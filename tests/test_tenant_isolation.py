@@ -174,6 +174,11 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         for name in ("notification-read", "notification-open")
     },
     "workcalendar:notice-detail": lambda w: {"pk": w.objects["holiday_notice"].pk},
+    **{f"training:plan-{action}": (lambda w: {"pk": w.objects["plan"].pk}) for action in ("detail", "draft", "diff")},
+    **{
+        f"training:version-{action}": (lambda w: {"pk": w.objects["plan_version"].pk})
+        for action in ("steps", "submit", "approve", "reject")
+    },
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -261,6 +266,7 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
     objects = {
         **_incidents_of_a(tenant_a, membership_a, department_a),
         **_monitoring_of_a(tenant_a, customer),
+        **_training_of_a(tenant_a, membership_a),
         "customer": customer,
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
@@ -322,6 +328,26 @@ def _incidents_of_a(tenant, member: Membership, department) -> dict[str, models.
         "improvement_action": ImprovementAction.objects.for_tenant(tenant).get(review=review),
         "notification": notification,
     }
+
+
+def _training_of_a(tenant, member: Membership) -> dict[str, models.Model]:
+    """An emergency plan with a version in review and its steps (drafted by A's admin)."""
+    from training.models import PlanVersion, Scenario
+    from training.services import plans as plan_services
+
+    plan = plan_services.plan_create(
+        tenant=tenant, actor=member.user, scenario=Scenario.OTHER, severity=1, title="a-only-marker-7f3c 预案"
+    )
+    version = PlanVersion.objects.for_tenant(tenant).get(plan=plan)
+    plan_services.version_steps_set(
+        tenant=tenant,
+        actor=member.user,
+        version=version,
+        steps=[{"department_kind": "pr", "title": "a-only-marker-7f3c 步骤", "target_minutes": 30}],
+        change_note="a-only-marker-7f3c",
+    )
+    plan_services.version_submit(tenant=tenant, actor=member.user, version=version)
+    return {"plan": plan, "plan_version": version}
 
 
 def _monitoring_of_a(tenant, customer) -> dict[str, models.Model]:

@@ -1,0 +1,12 @@
+"""The training app's models, one module per area; the names are re-exported here."""
+
+from training.models.plans import (
+    TARGET_MINUTES_MAX,
+    EmergencyPlan,
+    PlanStep,
+    PlanVersion,
+    Scenario,
+    validate_clean_text,
+)
+
+__all__ = ["TARGET_MINUTES_MAX", "EmergencyPlan", "PlanStep", "PlanVersion", "Scenario", "validate_clean_text"]

@@ -1,0 +1,1 @@
+"""The training app's reads, one module per area."""
