@@ -18,6 +18,7 @@ SERVICES = (
     "yuqing.workcalendar.services",
     "yuqing.notify.services",
     "customers.services",
+    "training.services",
     "incidents.services",
     "yuqing.monitoring.services",
 )

@@ -30,6 +30,7 @@ urlpatterns = [
     path("audit/", include("yuqing.audit.urls")),
     path("customers/", include("customers.urls")),
     path("incidents/", include("incidents.urls")),
+    path("training/", include("training.urls")),
     path("monitoring/", include("yuqing.monitoring.urls")),
     path("notifications/", include("yuqing.notify.urls")),
     path("calendar/", include("yuqing.workcalendar.urls")),

@@ -1,0 +1,77 @@
+"""Admin of the training app: courses write through the course services; the rest are read here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from training.models import Certification, Course, TrainingPlanItem, TrainingSession
+from training.services import CourseData, course_create, course_update
+from yuqing.tenancy.admin import TenantScopedAdmin
+
+
+# --- courses and certifications (the training slice) ---
+@admin.register(Course)
+class CourseAdmin(TenantScopedAdmin):
+    list_display = ["title", "topic", "is_required", "validity_months", "pass_mark", "is_active"]
+    list_filter = ["topic", "is_required", "is_active"]
+    search_fields = ["title"]
+    fields = ["tenant", "title", "topic", "description", "is_required", "validity_months", "pass_mark", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Course, form: Any, change: bool) -> None:
+        departments = [link.department for link in obj.audience_departments.all()] if change else []
+        roles = [link.role for link in obj.audience_roles.all()] if change else []
+        data = CourseData(
+            title=obj.title,
+            topic=obj.topic,
+            description=obj.description,
+            is_required=obj.is_required,
+            validity_months=obj.validity_months,
+            pass_mark=obj.pass_mark,
+            departments=departments,
+            roles=roles,
+            is_active=obj.is_active,
+        )
+        if change:
+            fresh = Course.objects.for_tenant(obj.tenant).get(pk=obj.pk)
+            saved = course_update(tenant=obj.tenant, actor=request.user, course=fresh, data=data)
+        else:
+            saved = course_create(tenant=obj.tenant, actor=request.user, data=data)
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # certifications hang on the course: deactivate it instead
+
+
+class ReadOnlyAdmin(TenantScopedAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(ReadOnlyAdmin):
+    list_display = ["course", "starts_at", "ends_at", "place"]
+    list_select_related = ["course"]
+
+
+@admin.register(Certification)
+class CertificationAdmin(ReadOnlyAdmin):
+    list_display = ["course", "member", "issued_at", "expires_at"]
+    list_select_related = ["course", "member__user"]
+
+
+@admin.register(TrainingPlanItem)
+class TrainingPlanItemAdmin(ReadOnlyAdmin):
+    list_display = ["department", "year", "quarter", "course"]
+    list_select_related = ["department", "course"]
+
+
+# --- end of the training slice ---

@@ -1,0 +1,1 @@
+"""Reads of the training app, each taking the tenant."""
