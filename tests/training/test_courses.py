@@ -39,7 +39,11 @@ def test_a_course_keeps_its_audience_as_tenant_owned_links_and_is_audited(tenant
         tenant=tenant_a,
         actor=admin_a.user,
         data=CourseData(
-            title="应对话术", topic=Topic.SCRIPTS, is_required=True, departments=[cs], roles=[Role.MANAGER, Role.MANAGER]
+            title="应对话术",
+            topic=Topic.SCRIPTS,
+            is_required=True,
+            departments=[cs],
+            roles=[Role.MANAGER, Role.MANAGER],
         ),
     )
     assert list(CourseDepartment.objects.for_tenant(tenant_a).values_list("department", flat=True)) == [cs.pk]
@@ -49,7 +53,12 @@ def test_a_course_keeps_its_audience_as_tenant_owned_links_and_is_audited(tenant
     )
     assert not CourseDepartment.objects.for_tenant(tenant_a).exists()
     assert not CourseRole.objects.for_tenant(tenant_a).exists()
-    actions = list(AuditEvent.objects.for_tenant(tenant_a).filter(action__startswith="training.").order_by("sequence").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.for_tenant(tenant_a)
+        .filter(action__startswith="training.")
+        .order_by("sequence")
+        .values_list("action", flat=True)
+    )
     assert actions == ["training.course_create", "training.course_update"]
 
 
@@ -105,7 +114,10 @@ def test_a_pass_issues_a_certification_that_expires_after_the_validity(tenant_a,
     assert certification.member == admin_a
     assert certification.issued_at == NOW
     assert certification.expires_at == dt.datetime(2027, 6, 15, 2, 0, tzinfo=dt.UTC)
-    assert list(Attendance.objects.for_tenant(tenant_a).order_by("score").values_list("passed", flat=True)) == [False, True]
+    assert list(Attendance.objects.for_tenant(tenant_a).order_by("score").values_list("passed", flat=True)) == [
+        False,
+        True,
+    ]
 
 
 def test_validity_zero_never_expires_and_recording_twice_issues_once(tenant_a, admin_a):
@@ -129,7 +141,10 @@ def test_scores_out_of_range_are_refused(tenant_a, admin_a, score):
     s = session(tenant_a, course(tenant_a), ends_at=NOW)
     with pytest.raises(ValidationError):
         attendance_record(
-            tenant=tenant_a, actor=None, session=s, entries=[AttendanceEntry(member=admin_a, attended=True, score=score)]
+            tenant=tenant_a,
+            actor=None,
+            session=s,
+            entries=[AttendanceEntry(member=admin_a, attended=True, score=score)],
         )
 
 

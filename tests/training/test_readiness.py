@@ -21,13 +21,21 @@ EXPIRED = NOW - dt.timedelta(days=1)
 
 def _person(tenant, username, department, role=Role.HANDLER, **kwargs):
     return MembershipFactory(
-        tenant=tenant, user=UserFactory(username=username, display_name=username), department=department, role=role, **kwargs
+        tenant=tenant,
+        user=UserFactory(username=username, display_name=username),
+        department=department,
+        role=role,
+        **kwargs,
     )
 
 
 def _cert(tenant, member, c, expires_at):
     Certification.objects.create(
-        tenant=tenant, member=member, course=c, issued_at=(expires_at or NOW) - dt.timedelta(days=365), expires_at=expires_at
+        tenant=tenant,
+        member=member,
+        course=c,
+        issued_at=(expires_at or NOW) - dt.timedelta(days=365),
+        expires_at=expires_at,
     )
 
 
@@ -38,7 +46,7 @@ def ready():
     pr = Department.objects.for_tenant(tenant).get(kind=Department.Kind.PR)
     r_cs = course(tenant, "客服应对话术", is_required=True, departments=[cs])
     r_all = course(tenant, "个人信息保护", is_required=True)
-    r_managers = course(tenant, "舆情研判（主管）", is_required=True, roles=[Role.MANAGER])
+    course(tenant, "舆情研判（主管）", is_required=True, roles=[Role.MANAGER])
     optional = course(tenant, "选修：媒体沟通")
     c1, c2 = _person(tenant, "c1", cs), _person(tenant, "c2", cs)
     c3 = _person(tenant, "c3", cs, role=Role.MANAGER)
@@ -84,9 +92,13 @@ def test_members_without_a_department_come_last(ready):
 
 def _grow(tenant, n: int) -> None:
     departments = list(Department.objects.for_tenant(tenant))
-    extra = [course(tenant, f"必修课{n}-{i}", is_required=True, departments=departments[i % 3 : i % 3 + 2]) for i in range(n)]
+    extra = [
+        course(tenant, f"必修课{n}-{i}", is_required=True, departments=departments[i % 3 : i % 3 + 2]) for i in range(n)
+    ]
     for i in range(n * 3):
-        member = _person(tenant, f"grow{n}-{i}", departments[i % len(departments)], role=[Role.HANDLER, Role.MANAGER][i % 2])
+        member = _person(
+            tenant, f"grow{n}-{i}", departments[i % len(departments)], role=[Role.HANDLER, Role.MANAGER][i % 2]
+        )
         _cert(tenant, member, extra[i % n], VALID)
 
 
