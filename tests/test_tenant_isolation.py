@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
@@ -42,6 +42,14 @@ from tests.customers.factories import (
 )
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.incidents.factories import advance_to, open_incident
+from training.services import (
+    AttendanceEntry,
+    CourseData,
+    attendance_record,
+    course_create,
+    plan_item_add,
+    session_schedule,
+)
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import (
@@ -174,6 +182,14 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         for name in ("notification-read", "notification-open")
     },
     "workcalendar:notice-detail": lambda w: {"pk": w.objects["holiday_notice"].pk},
+    **{
+        f"training:{name}": (lambda w, key=key: {"pk": w.objects[key].pk})
+        for key, names in {
+            "course": ("course-detail", "session-create"),
+            "training_session": ("session-detail", "attendance-save", "materials-download"),
+        }.items()
+        for name in names
+    },
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -261,6 +277,7 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
     objects = {
         **_incidents_of_a(tenant_a, membership_a, department_a),
         **_monitoring_of_a(tenant_a, customer),
+        **_training_of_a(tenant_a, membership_a, department_a),
         "customer": customer,
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
@@ -322,6 +339,31 @@ def _incidents_of_a(tenant, member: Membership, department) -> dict[str, models.
         "improvement_action": ImprovementAction.objects.for_tenant(tenant).get(review=review),
         "notification": notification,
     }
+
+
+def _training_of_a(tenant, member: Membership, department) -> dict[str, models.Model]:
+    """A course for the department, a session with materials, a pass (its certification), a plan line."""
+    course = course_create(
+        tenant=tenant,
+        actor=None,
+        data=CourseData(title="a-only-marker-7f3c 课程", is_required=True, departments=[department]),
+    )
+    ends_at = timezone.now()
+    session = session_schedule(
+        tenant=tenant,
+        actor=None,
+        course=course,
+        starts_at=ends_at - timedelta(hours=1),
+        ends_at=ends_at,
+        trainer=member,
+        place="a-only-marker-7f3c 会议室",
+        materials=SimpleUploadedFile("a-only.txt", b"a-only-marker-7f3c"),
+    )
+    attendance_record(
+        tenant=tenant, actor=None, session=session, entries=[AttendanceEntry(member=member, attended=True, score=99)]
+    )
+    plan_item_add(tenant=tenant, actor=None, department=department, year=2026, course=course, quarter=1)
+    return {"course": course, "training_session": session}
 
 
 def _monitoring_of_a(tenant, customer) -> dict[str, models.Model]:

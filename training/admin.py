@@ -18,7 +18,6 @@ class CourseAdmin(TenantScopedAdmin):
     list_display = ["title", "topic", "is_required", "validity_months", "pass_mark", "is_active"]
     list_filter = ["topic", "is_required", "is_active"]
     search_fields = ["title"]
-    fields = ["tenant", "title", "topic", "description", "is_required", "validity_months", "pass_mark", "is_active"]
 
     def save_model(self, request: HttpRequest, obj: Course, form: Any, change: bool) -> None:
         departments = [link.department for link in obj.audience_departments.all()] if change else []
@@ -34,11 +33,12 @@ class CourseAdmin(TenantScopedAdmin):
             roles=roles,
             is_active=obj.is_active,
         )
+        tenant = self._scope_tenant(request) or obj.tenant
         if change:
-            fresh = Course.objects.for_tenant(obj.tenant).get(pk=obj.pk)
-            saved = course_update(tenant=obj.tenant, actor=request.user, course=fresh, data=data)
+            fresh = Course.objects.for_tenant(tenant).get(pk=obj.pk)
+            saved = course_update(tenant=tenant, actor=request.user, course=fresh, data=data)
         else:
-            saved = course_create(tenant=obj.tenant, actor=request.user, data=data)
+            saved = course_create(tenant=tenant, actor=request.user, data=data)
         obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
