@@ -1,10 +1,9 @@
 """Training readiness per department, in a constant number of queries whatever the tenant's size.
 
-Queries: the departments; the required courses and their audiences (3); the active members with,
-computed by the database, how many required courses of their own audience they hold a valid
-certification in (one correlated count per member, on the (tenant, member, course) index). Python
-then only adds up rows already fetched. Customer service (客服) comes first: front-line staff are
-the first audience.
+Queries: the departments; the required courses and their audiences (3); per member, computed by
+the database in one grouped query, how many required courses of their own audience they hold a
+valid certification in; the active members. Python then only adds up rows already fetched.
+Customer service (客服) comes first: front-line staff are the first audience.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q
 
 from training.models import Certification, CourseDepartment, CourseRole
 from training.services import required_audiences
@@ -52,25 +50,27 @@ class DepartmentReadiness:
         return self.kind == Department.Kind.CUSTOMER_SERVICE
 
 
-def _valid_required_count(tenant: Tenant, now: dt.datetime) -> Subquery:
-    """Per member (the outer row): distinct required courses of their audience held valid at `now`."""
+def _valid_required_counts(tenant: Tenant, now: dt.datetime, everyone: list[int]) -> dict[int, int]:
+    """Per active member: the distinct required courses of their own audience held valid at `now`.
+
+    One grouped query over the certifications (≤ one row per member): a certification counts when
+    its course is for everyone, or for the member's department, or for the member's role.
+    """
     for_department = CourseDepartment.objects.for_tenant(tenant).filter(
-        course=OuterRef("course"), department=OuterRef(OuterRef("department"))
+        course=OuterRef("course"), department=OuterRef("member__department")
     )
-    for_role = CourseRole.objects.for_tenant(tenant).filter(course=OuterRef("course"), role=OuterRef(OuterRef("role")))
-    any_department = CourseDepartment.objects.for_tenant(tenant).filter(course=OuterRef("course"))
-    any_role = CourseRole.objects.for_tenant(tenant).filter(course=OuterRef("course"))
-    valid = (
+    for_role = CourseRole.objects.for_tenant(tenant).filter(course=OuterRef("course"), role=OuterRef("member__role"))
+    rows = (
         Certification.objects.for_tenant(tenant)
-        .filter(member=OuterRef("pk"), course__is_required=True, course__is_active=True)
+        .filter(member__is_active=True, course__is_required=True, course__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .filter(Exists(for_department) | Exists(for_role) | (~Exists(any_department) & ~Exists(any_role)))
+        .filter(Q(course_id__in=everyone) | Exists(for_department) | Exists(for_role))
         .order_by()
         .values("member")
         .annotate(n=Count("course", distinct=True))
-        .values("n")
+        .values_list("member", "n")
     )
-    return Coalesce(Subquery(valid, output_field=IntegerField()), Value(0))
+    return dict(rows)
 
 
 def department_readiness(*, tenant: Tenant, now: dt.datetime, people_limit: int = 50) -> list[DepartmentReadiness]:
@@ -80,16 +80,18 @@ def department_readiness(*, tenant: Tenant, now: dt.datetime, people_limit: int 
         d.pk: DepartmentReadiness(d.pk, d.name, d.kind)
         for d in Department.objects.for_tenant(tenant).filter(is_active=True)
     }
+    everyone = [course.pk for course, audience in audiences if not audience.departments and not audience.roles]
+    valid_counts = _valid_required_counts(tenant, now, everyone)
     rows = (
         Membership.objects.for_tenant(tenant)
         .filter(is_active=True)
-        .annotate(valid=_valid_required_count(tenant, now))
-        .values_list("pk", "department_id", "role", "user__display_name", "user__username", "valid")
+        .values_list("pk", "department_id", "role", "user__display_name", "user__username")
         .order_by("user__display_name", "user__username")
     )
     required_cache: dict[tuple[int | None, str], int] = {}
     no_department: DepartmentReadiness | None = None
-    for pk, department_id, role, display_name, username, valid in rows:
+    for pk, department_id, role, display_name, username in rows:
+        valid = valid_counts.get(pk, 0)
         entry = departments.get(department_id)
         if entry is None:
             if no_department is None:
