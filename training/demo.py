@@ -13,7 +13,14 @@ import datetime as dt
 from django.utils import timezone
 
 from training.models import Course, Topic
-from training.services import AttendanceEntry, CourseData, attendance_record, course_create, session_schedule
+from training.services import (
+    AttendanceEntry,
+    CourseData,
+    attendance_record,
+    course_create,
+    plan_item_add,
+    session_schedule,
+)
 from yuqing.tenancy.demo import DemoData
 from yuqing.tenancy.models import Department, Membership, Role
 
@@ -130,6 +137,22 @@ def seed_training(demo: DemoData) -> None:
                 if (m.department and m.department.kind == Department.Kind.PR) or m.role == Role.MANAGER
             ],
         )
+        year = timezone.localdate().year
+        for kind, plan in (
+            (Department.Kind.CUSTOMER_SERVICE, ((scripts, 1), (privacy, 2), (consumer, 3))),
+            (Department.Kind.PR, ((sensitivity, 1), (privacy, 2), (media, 4))),
+            (Department.Kind.LEGAL, ((consumer, 2), (privacy, 2))),
+        ):
+            if kind in departments:
+                for planned, quarter in plan:
+                    plan_item_add(
+                        tenant=tenant,
+                        actor=None,
+                        department=departments[kind],
+                        year=year,
+                        course=planned,
+                        quarter=quarter,
+                    )
         demo.created += len(courses)
         demo.log(f"培训 {slug}：{len(courses)} 门课程、7 个场次")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from training.models import Topic
+from training.models import Course, Topic
 from yuqing.tenancy.models import Department, Membership, Role, Tenant
 
 
@@ -40,3 +40,15 @@ class SessionForm(forms.Form):
             Membership.objects.for_tenant(tenant).filter(is_active=True).select_related("user")
         )
         self.fields["trainer"].label_from_instance = lambda m: m.user.display_name or m.user.username
+
+
+class PlanItemForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("部门"), queryset=Department.objects.none())
+    course = forms.ModelChoiceField(label=_("课程"), queryset=Course.objects.none())
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(label=_("计划季度"), choices=[(q, f"Q{q}") for q in range(1, 5)], coerce=int)
+
+    def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.for_tenant(tenant).filter(is_active=True)
+        self.fields["course"].queryset = Course.objects.for_tenant(tenant).filter(is_active=True)

@@ -16,5 +16,6 @@ urlpatterns = [
     path("calendar/", courses.training_calendar, name="calendar"),
     path("me/", courses.my_record, name="my-record"),
     path("readiness/", courses.readiness, name="readiness"),
+    path("yearly-plan/", courses.training_plan, name="training-plan"),
     # --- end of the training slice ---
 ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from tests.factories import MembershipFactory, UserFactory
 from tests.training.support import NOW, course, passed, session
 from training.demo import seed_training
-from training.models import Attendance, Certification, Course, TrainingSession
+from training.models import Attendance, Certification, Course, TrainingPlanItem, TrainingSession
 from training.selectors.readiness import department_readiness
 from yuqing.tenancy.demo import DemoData
 from yuqing.tenancy.models import Department
@@ -180,5 +180,23 @@ def test_the_demo_seeds_every_staff_member_with_some_expiring_and_some_missing(t
     assert TrainingSession.objects.for_tenant(tenant_a).filter(starts_at__gt=NOW).count() == 3
     readiness = department_readiness(tenant=tenant_a, now=NOW)
     assert sum(d.overdue for d in readiness) > 0 and sum(d.certified for d in readiness) > 0
+    assert TrainingPlanItem.objects.for_tenant(tenant_a).filter(year=2026).count() == 8
     seed_training(demo)  # a rerun adds nothing
     assert Course.objects.for_tenant(tenant_a).count() == 5
+
+
+def test_the_yearly_plan_per_department(client_a, client_for, handler_a, tenant_a):
+    c = course(tenant_a, "个人信息保护", is_required=True)
+    department = Department.objects.for_tenant(tenant_a).get(kind=Department.Kind.CUSTOMER_SERVICE)
+    url = reverse("training:training-plan")
+    form = {"department": department.pk, "course": c.pk, "year": 2026, "quarter": 3}
+    response = client_a.post(url, form)
+    assert response.status_code == 302 and response["Location"].endswith("?year=2026")
+    page = text(client_a.get(url, {"year": 2026}))
+    assert "客服中心" in page and "Q3" in page and "个人信息保护" in page
+    assert client_a.post(url, form).status_code == 400  # the same line twice
+    assert client_a.post(url, {**form, "quarter": 9}).status_code == 400
+    assert client_a.post(url, {**form, "course": 10**6}).status_code == 400
+    assert client_a.get(url, {"year": "x' OR 1=1"}).status_code == 200
+    assert client_for(handler_a).post(url, {**form, "year": 2027}).status_code == 403
+    assert TrainingPlanItem.objects.for_tenant(tenant_a).count() == 1

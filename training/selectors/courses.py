@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from training.models import Attendance, Certification, Course, TrainingSession
+from training.models import Attendance, Certification, Course, TrainingPlanItem, TrainingSession
 from training.services import required_audiences
 from training.services.courses import EXPIRY_NOTICE_DAYS
 from yuqing.tenancy.models import Membership, Tenant
@@ -98,3 +98,13 @@ def upcoming_sessions(*, tenant: Tenant, courses: list[Course], now: dt.datetime
     ):
         result.setdefault(session.course_id, session)
     return result
+
+
+def plan_items(*, tenant: Tenant, year: int) -> QuerySet[TrainingPlanItem]:
+    """The year's training plan, by department then quarter."""
+    return (
+        TrainingPlanItem.objects.for_tenant(tenant)
+        .filter(year=year)
+        .select_related("department", "course")
+        .order_by("department__name", "quarter", "course__title")
+    )

@@ -12,17 +12,17 @@ import mimetypes
 import os
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from training.forms import CourseForm, SessionForm
+from training.forms import CourseForm, PlanItemForm, SessionForm
 from training.models import Course, TrainingSession
 from training.selectors import courses as selectors
 from training.selectors.readiness import department_readiness
-from training.services import AttendanceEntry, CourseData, attendance_record, session_schedule
+from training.services import AttendanceEntry, CourseData, attendance_record, plan_item_add, session_schedule
 from training.services import course_create as create_course
 from yuqing.platform.http import add_service_errors, error_message, with_tenant_time
 from yuqing.tenancy.access import member_required
@@ -260,3 +260,42 @@ def readiness(request: HttpRequest) -> HttpResponse:
         "overdue": sum(d.overdue for d in departments),
     }
     return render(request, "training/readiness.html", context)
+
+
+@member_required(Permission.READ)
+def training_plan(request: HttpRequest) -> HttpResponse:
+    """The yearly training plan per department; managers add lines (POST to the same page)."""
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    year = min(max(year, 2000), 2100)
+    form = PlanItemForm(request.POST or None, tenant=request.tenant, initial={"year": year})
+    status = 200
+    if request.method == "POST":
+        if not _may_manage(request):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                plan_item_add(
+                    tenant=request.tenant,
+                    actor=request.user,
+                    department=data["department"],
+                    year=data["year"],
+                    course=data["course"],
+                    quarter=data["quarter"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("已加入年度培训计划。"))
+                return redirect(f"{request.path}?year={data['year']}")
+        status = 400
+    context = {
+        "year": year,
+        "items": selectors.plan_items(tenant=request.tenant, year=year),
+        "form": form,
+        "may_manage": _may_manage(request),
+    }
+    return render(request, "training/plan.html", context, status=status)
