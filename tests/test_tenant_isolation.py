@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
@@ -42,6 +42,14 @@ from tests.customers.factories import (
 )
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.incidents.factories import advance_to, open_incident
+from training.services import (
+    AttendanceEntry,
+    CourseData,
+    attendance_record,
+    course_create,
+    plan_item_add,
+    session_schedule,
+)
 from yuqing.audit.models import AuditEvent
 from yuqing.audit.services import audit_record
 from yuqing.monitoring.models import (
@@ -179,6 +187,14 @@ OBJECT_URLS: dict[str, Callable[[World], dict[str, object]]] = {
         f"training:version-{action}": (lambda w: {"pk": w.objects["plan_version"].pk})
         for action in ("steps", "submit", "approve", "reject")
     },
+    **{
+        f"training:{name}": (lambda w, key=key: {"pk": w.objects[key].pk})
+        for key, names in {
+            "course": ("course-detail", "session-create"),
+            "training_session": ("session-detail", "attendance-save", "materials-download"),
+        }.items()
+        for name in names
+    },
 }
 
 # Platform pages that span all tenants: superusers only, anyone else gets 404.
@@ -266,7 +282,8 @@ def world(tenant_a, tenant_b, admin_b, settings, tmp_path) -> World:
     objects = {
         **_incidents_of_a(tenant_a, membership_a, department_a),
         **_monitoring_of_a(tenant_a, customer),
-        **_training_of_a(tenant_a, membership_a),
+        **_plans_of_a(tenant_a, membership_a),
+        **_training_of_a(tenant_a, membership_a, department_a),
         "customer": customer,
         "contact": ContactFactory(customer=customer, name="甲行专员张三"),
         "guarantee": GuaranteeFactory(borrower=customer, guarantor=guarantor),
@@ -330,7 +347,7 @@ def _incidents_of_a(tenant, member: Membership, department) -> dict[str, models.
     }
 
 
-def _training_of_a(tenant, member: Membership) -> dict[str, models.Model]:
+def _plans_of_a(tenant, member: Membership) -> dict[str, models.Model]:
     """An emergency plan with a version in review and its steps (drafted by A's admin)."""
     from training.models import PlanVersion, Scenario
     from training.services import plans as plan_services
@@ -348,6 +365,31 @@ def _training_of_a(tenant, member: Membership) -> dict[str, models.Model]:
     )
     plan_services.version_submit(tenant=tenant, actor=member.user, version=version)
     return {"plan": plan, "plan_version": version}
+
+
+def _training_of_a(tenant, member: Membership, department) -> dict[str, models.Model]:
+    """A course for the department, a session with materials, a pass (its certification), a plan line."""
+    course = course_create(
+        tenant=tenant,
+        actor=None,
+        data=CourseData(title="a-only-marker-7f3c 课程", is_required=True, departments=[department]),
+    )
+    ends_at = timezone.now()
+    session = session_schedule(
+        tenant=tenant,
+        actor=None,
+        course=course,
+        starts_at=ends_at - timedelta(hours=1),
+        ends_at=ends_at,
+        trainer=member,
+        place="a-only-marker-7f3c 会议室",
+        materials=SimpleUploadedFile("a-only.txt", b"a-only-marker-7f3c"),
+    )
+    attendance_record(
+        tenant=tenant, actor=None, session=session, entries=[AttendanceEntry(member=member, attended=True, score=99)]
+    )
+    plan_item_add(tenant=tenant, actor=None, department=department, year=2026, course=course, quarter=1)
+    return {"course": course, "training_session": session}
 
 
 def _monitoring_of_a(tenant, customer) -> dict[str, models.Model]:

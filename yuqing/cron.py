@@ -16,6 +16,7 @@ from rq import cron
 
 from customers.jobs import pending_imports_purge_job, tier_recompute_all_tenants
 from incidents.jobs import sla_sweep_job
+from training.jobs import training_reminders_all_tenants
 from yuqing.audit.jobs import audit_verify_all
 from yuqing.monitoring.jobs import feeds_poll_due, mentions_score_sweep, mentions_warn_sweep
 from yuqing.notify.jobs import deliveries_sweep
@@ -36,3 +37,5 @@ cron.register(mentions_score_sweep, queue_name="default", cron="* * * * *", job_
 cron.register(mentions_warn_sweep, queue_name="default", cron="* * * * *", job_timeout=120, ttl=60)
 # Every 10 minutes: expired pending import files (encrypted uploads awaiting confirmation) are deleted.
 cron.register(pending_imports_purge_job, queue_name="default", cron="*/10 * * * *", job_timeout=120, ttl=600)
+# Daily at 08:30: training reminders (certifications expiring within 30 days, missing required courses), once each.
+cron.register(training_reminders_all_tenants, queue_name="default", cron="30 8 * * *", job_timeout=600)

@@ -1,6 +1,6 @@
 """The emergency-plan hook (启动应急预案): proposals for severe incidents, launched as tasks.
 
-The plans themselves arrive with the training capability (预案 by scenario and severity, versioned
+The plans themselves live in the training app (预案 by scenario and severity, versioned
 and approved, each a checklist of department steps). It registers a provider at start-up:
 
     from incidents.services.plans import PlanProposal, PlanStep, register_plan_provider
@@ -35,7 +35,7 @@ from yuqing.tenancy.roles import Permission
 
 # Severity I and II propose launching the matching emergency plan.
 PLAN_SEVERITIES = (Severity.I, Severity.II)
-NO_PLANS_MESSAGE = gettext_lazy("暂无可用预案（培训与演练模块上线后提供）")
+NO_PLANS_MESSAGE = gettext_lazy("暂无适用于本事件级别的现行应急预案")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def provider() -> Iterator[FakeTrainingPlans]:
 def test_without_a_provider_there_are_no_proposals(tenant_a, admin_a) -> None:
     incident = open_incident(tenant_a, admin_a.user, severity=Severity.I)
     assert plan_proposals(incident) == []
-    assert str(plans.NO_PLANS_MESSAGE) == "暂无可用预案（培训与演练模块上线后提供）"
+    assert str(plans.NO_PLANS_MESSAGE) == "暂无适用于本事件级别的现行应急预案"
 
 
 def test_severe_open_incidents_get_the_providers_proposals(tenant_a, admin_a, provider) -> None:

@@ -50,7 +50,7 @@ def test_the_detail_page_shows_everything_about_the_incident(client_a, tenant_a,
     assert incident.code in text and "项目停工业主维权" in text
     assert 'data-clock="first_response"' in text and 'data-clock="resolution"' in text
     assert "data-countdown" in text
-    assert 'id="plans"' in text and "暂无可用预案（培训与演练模块上线后提供）" in text
+    assert 'id="plans"' in text and "暂无适用于本事件级别的现行应急预案" in text
     assert 'data-form="advance"' in text and 'data-form="task"' in text and 'data-form="evidence"' in text
     assert "登记事件" in text  # the timeline
 

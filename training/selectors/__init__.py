@@ -1,1 +1,1 @@
-"""The training app's reads, one module per area."""
+"""The training app's reads, one module per area, each taking the tenant."""

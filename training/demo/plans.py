@@ -128,6 +128,3 @@ def seed_plans(demo: DemoData) -> None:
     for slug, tenant in demo.tenants.items():
         _seed_plans(demo, slug, tenant)
         _launch_one(demo, slug, tenant)
-
-
-DEMO_STEPS = [seed_plans]
