@@ -17,20 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, IncidentNature, IncidentTask, SlaPolicy, TimelineEntry
-from yuqing.tenancy.admin import TenantScopedAdmin
-
-
-class ReadOnlyAdmin(TenantScopedAdmin):
-    """Visible to the tenant's admins (and superusers), never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from yuqing.tenancy.admin import TenantScopedAdmin, TenantScopedReadOnlyAdmin
 
 
 @admin.register(IncidentNature)
@@ -81,7 +68,7 @@ class TaskInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
+class IncidentAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["code", "title", "severity", "phase", "nature", "owner", "opened_at", "closed_at"]
     list_filter = ["severity", "phase", "media_level"]
     search_fields = ["code", "title", "summary"]
@@ -102,7 +89,7 @@ class IncidentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IncidentTask)
-class IncidentTaskAdmin(ReadOnlyAdmin):
+class IncidentTaskAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["title", "incident", "department", "assignee", "due_at", "status"]
     list_filter = ["status"]  # no department filter: its choices would span tenants
     search_fields = ["title", "incident__code", "incident__title"]
@@ -111,7 +98,7 @@ class IncidentTaskAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(ReadOnlyAdmin):
+class TimelineEntryAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["created_at", "incident", "kind", "actor", "short_body"]
     list_filter = ["kind"]
     search_fields = ["body", "incident__code"]

@@ -21,7 +21,7 @@ PACKAGES = ("yuqing", "customers", "incidents", "training")
 # jobs, admin, demo, urls, templatetags, helpers) is the app's own. A module listed here is public
 # with its submodules (`customers.services.feedback`), never a name starting with "_".
 PUBLIC: dict[str, frozenset[str]] = {
-    "yuqing.platform": frozenset({"http", "queue"}),
+    "yuqing.platform": frozenset({"files", "http", "queue"}),
     "yuqing.postgres": frozenset({"owner", "rls"}),
     "yuqing.tenancy": frozenset(
         {"models", "roles", "context", "managers", "selectors", "services", "guard", "access", "admin", "forms", "demo"}

@@ -22,25 +22,13 @@ from training.models import (
     TrainingSession,
 )
 from training.services import CourseData, course_create, course_update
-from yuqing.tenancy.admin import TenantScopedAdmin
-
-
-class ReadOnlyAdmin(TenantScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+from yuqing.tenancy.admin import TenantScopedAdmin, TenantScopedReadOnlyAdmin
 
 # ---- emergency plans (应急预案) ----
 
 
 @admin.register(EmergencyPlan)
-class EmergencyPlanAdmin(ReadOnlyAdmin):
+class EmergencyPlanAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["title", "scenario", "severity", "next_review_at", "tenant"]
     list_filter = ["scenario", "severity"]
     search_fields = ["title"]
@@ -61,7 +49,7 @@ class PlanStepInline(admin.TabularInline):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(ReadOnlyAdmin):
+class PlanVersionAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["plan", "number", "status", "is_in_force", "approved_at", "tenant"]
     list_filter = ["status", "is_in_force"]
     list_select_related = ["plan"]
@@ -69,7 +57,7 @@ class PlanVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PlanStep)
-class PlanStepAdmin(ReadOnlyAdmin):
+class PlanStepAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["title", "version", "order", "department_kind", "target_minutes"]
     list_filter = ["department_kind"]
     list_select_related = ["version__plan"]
@@ -111,19 +99,19 @@ class CourseAdmin(TenantScopedAdmin):
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(ReadOnlyAdmin):
+class TrainingSessionAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["course", "starts_at", "ends_at", "place"]
     list_select_related = ["course"]
 
 
 @admin.register(Certification)
-class CertificationAdmin(ReadOnlyAdmin):
+class CertificationAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["course", "member", "issued_at", "expires_at"]
     list_select_related = ["course", "member__user"]
 
 
 @admin.register(TrainingPlanItem)
-class TrainingPlanItemAdmin(ReadOnlyAdmin):
+class TrainingPlanItemAdmin(TenantScopedReadOnlyAdmin):
     list_display = ["department", "year", "quarter", "course"]
     list_select_related = ["department", "course"]
 

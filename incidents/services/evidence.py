@@ -9,10 +9,7 @@ go through a tenant-scoped view (files live under evidence/<tenant>/<incident>/)
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zipfile
-from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,86 +19,21 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Evidence, Incident, TimelineEntry
 from incidents.services.common import audit, require_open, timeline_add
+from yuqing.platform.files import CONTENT_TYPES, content_matches, upload_digest
 from yuqing.tenancy.guard import tenant_service
 from yuqing.tenancy.models import Tenant, User
 from yuqing.tenancy.roles import Permission
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-# extension → (content type, how the content is recognised)
+# What evidence may be (the content must agree: yuqing.platform.files).
 ALLOWED_TYPES: dict[str, str] = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "txt": "text/plain",
-    "csv": "text/csv",
+    extension: CONTENT_TYPES[extension]
+    for extension in ("png", "jpg", "jpeg", "gif", "webp", "pdf", "docx", "xlsx", "txt", "csv")
 }
-TEXT_SAMPLE_BYTES = 64 * 1024
 
 
 def max_bytes() -> int:
     return int(getattr(settings, "EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-def _head(handle: IO[bytes], size: int = 16) -> bytes:
-    handle.seek(0)
-    data = handle.read(size)
-    handle.seek(0)
-    return data
-
-
-def _zip_has(handle: IO[bytes], part: str) -> bool:
-    handle.seek(0)
-    try:
-        with zipfile.ZipFile(handle) as package:
-            names = set(package.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-    finally:
-        handle.seek(0)
-    return "[Content_Types].xml" in names and part in names
-
-
-def _is_text(handle: IO[bytes]) -> bool:
-    handle.seek(0)
-    sample = handle.read(TEXT_SAMPLE_BYTES)
-    handle.seek(0)
-    if b"\x00" in sample:
-        return False
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            # The sample may cut a multi-byte character in two: judge all but its last 3 bytes.
-            sample[: len(sample) - 3 if len(sample) == TEXT_SAMPLE_BYTES else None].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
-
-
-def detect_type(handle: IO[bytes], extension: str) -> bool:
-    """Whether the content really is what the extension says."""
-    head = _head(handle)
-    if extension == "png":
-        return head.startswith(b"\x89PNG\r\n\x1a\n")
-    if extension in ("jpg", "jpeg"):
-        return head.startswith(b"\xff\xd8\xff")
-    if extension == "gif":
-        return head[:6] in (b"GIF87a", b"GIF89a")
-    if extension == "webp":
-        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    if extension == "pdf":
-        return head.startswith(b"%PDF-")
-    if extension == "docx":
-        return head.startswith(b"PK\x03\x04") and _zip_has(handle, "word/document.xml")
-    if extension == "xlsx":
-        return head.startswith(b"PK\x03\x04") and _zip_has(handle, "xl/workbook.xml")
-    if extension in ("txt", "csv"):
-        return _is_text(handle)
-    return False
 
 
 def _check_file(upload: UploadedFile) -> tuple[str, str]:
@@ -124,16 +56,11 @@ def _check_file(upload: UploadedFile) -> tuple[str, str]:
         )
     if upload.size == 0:
         raise ValidationError({"file": _("文件是空的。")})
-    handle = upload.file
-    if not detect_type(handle, extension):
+    if not content_matches(upload.file, extension):
         raise ValidationError(
             {"file": _("文件内容与扩展名“.%(ext)s”不符，请上传真实的该类型文件。") % {"ext": extension}}
         )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    handle.seek(0)
-    return ALLOWED_TYPES[extension], digest.hexdigest()
+    return ALLOWED_TYPES[extension], upload_digest(upload)
 
 
 @tenant_service(Permission.WRITE)

@@ -157,6 +157,20 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return exclude
 
 
+class TenantScopedReadOnlyAdmin(TenantScopedAdmin):
+    """Rows written only through the portal's services (incidents, plans...): the tenant's admins
+    (and superusers) look them up here, never add, change or delete them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "is_active", "created_at"]
